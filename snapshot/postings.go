@@ -1,0 +1,102 @@
+package snapshot
+
+import (
+	"fmt"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// Postings is a frozen list of roaring bitmaps: the portable serialisations laid end to end
+// in one buffer, with offsets. Millions of small *roaring.Bitmap values would cost several
+// times their payload in heap and GC scan time; here a list costs its payload plus 8 bytes
+// an entry, and a bitmap is materialised only when asked for.
+//
+// A Postings is immutable and safe for concurrent readers.
+type Postings struct {
+	data []byte
+	off  []uint64 // len = Len()+1
+}
+
+// Len is the number of bitmaps.
+func (p *Postings) Len() int { return len(p.off) - 1 }
+
+// Bytes is the size of the serialised payload.
+func (p *Postings) Bytes() int { return len(p.data) }
+
+// Get returns bitmap i as a read-only view over the shared buffer. The caller must not
+// modify it (use roaring.And/Or and friends, which allocate, never in-place operations).
+func (p *Postings) Get(i int) *roaring.Bitmap {
+	b := roaring.New()
+	lo, hi := p.off[i], p.off[i+1]
+	if lo == hi {
+		return b
+	}
+	if _, err := b.FromBuffer(p.data[lo:hi]); err != nil {
+		// The buffer was validated when the snapshot was opened.
+		panic(fmt.Sprintf("snapshot: corrupt postings entry %d: %v", i, err))
+	}
+	return b
+}
+
+// Empty reports whether bitmap i has no members, without materialising it.
+func (p *Postings) Empty(i int) bool { return p.off[i] == p.off[i+1] }
+
+// PostingsBuilder appends bitmaps in order to build a Postings.
+type PostingsBuilder struct {
+	p Postings
+}
+
+// NewPostingsBuilder starts a list expected to hold about n bitmaps.
+func NewPostingsBuilder(n int) *PostingsBuilder {
+	b := &PostingsBuilder{}
+	b.p.off = make([]uint64, 1, n+1)
+	return b
+}
+
+// Add appends the next bitmap (nil or empty adds an empty entry).
+func (b *PostingsBuilder) Add(bm *roaring.Bitmap) {
+	if bm != nil && !bm.IsEmpty() {
+		bm.RunOptimize()
+		buf, err := bm.ToBytes()
+		if err != nil {
+			panic(err) // ToBytes only fails writing to a buffer, which cannot fail
+		}
+		b.p.data = append(b.p.data, buf...)
+	}
+	b.p.off = append(b.p.off, uint64(len(b.p.data)))
+}
+
+// AddSorted appends a bitmap of the given ascending ids.
+func (b *PostingsBuilder) AddSorted(ids []uint32) {
+	if len(ids) == 0 {
+		b.Add(nil)
+		return
+	}
+	bm := roaring.New()
+	bm.AddMany(ids)
+	b.Add(bm)
+}
+
+// Postings returns the list built so far; the builder must not be used afterwards.
+func (b *PostingsBuilder) Postings() *Postings { return &b.p }
+
+// newPostings wraps a decoded buffer and offsets, checking that every entry parses.
+func newPostings(data []byte, off []uint64) (*Postings, error) {
+	if len(off) == 0 || off[0] != 0 || off[len(off)-1] != uint64(len(data)) {
+		return nil, fmt.Errorf("postings offsets do not cover the payload")
+	}
+	p := &Postings{data: data, off: off}
+	for i := 0; i < p.Len(); i++ {
+		if off[i+1] < off[i] {
+			return nil, fmt.Errorf("postings entry %d: offsets go backwards", i)
+		}
+		if off[i] == off[i+1] {
+			continue
+		}
+		var b roaring.Bitmap
+		if _, err := b.FromBuffer(data[off[i]:off[i+1]]); err != nil {
+			return nil, fmt.Errorf("postings entry %d: %w", i, err)
+		}
+	}
+	return p, nil
+}

@@ -1,0 +1,184 @@
+package engine
+
+import (
+	"sort"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/fitment/fitment/snapshot"
+)
+
+// catalog is a loaded snapshot plus the lookup tables every query needs. It is built once
+// per snapshot and never modified afterwards.
+type catalog struct {
+	*snapshot.Catalog
+	version string
+
+	partByKey   map[string]uint32 // snapshot.Key(part number) → part
+	brandByKey  map[string]uint32
+	makeByID    map[string]uint32
+	modelByID   map[string]uint32
+	vehicleByID map[string]uint32
+
+	// Vehicles are sorted by (make, model, year, submodel), so a make, a model and a
+	// model-year are each a contiguous id range [lo, hi).
+	makeEnd    []uint32 // make → one past its last vehicle
+	modelStart []uint32 // model → its first vehicle
+	modelEnd   []uint32 // model → one past its last vehicle
+	vehMake    []uint32 // vehicle → make
+	wildcard   []uint32 // vehicle → the wildcard vehicle of its model-year (itself for a wildcard)
+	yearEnd    []uint32 // wildcard vehicle → one past the last vehicle of its model-year
+
+	wildcards    *roaring.Bitmap         // every wildcard vehicle
+	years        []int                   // every year with a vehicle, descending
+	yearVehicles map[int]*roaring.Bitmap // year → vehicles
+	typeVehicles [5]*roaring.Bitmap      // snapshot.VehicleType → vehicles
+	modelRank    []uint32                // model → its position in (name, make) order
+
+	brandParts   []*roaring.Bitmap // brand → its parts
+	universal    *roaring.Bitmap   // universal parts
+	categoryPath [][]string        // category → names from the root
+
+	empty *View // what a tenant with nothing visible sees
+}
+
+func newCatalog(c *snapshot.Catalog, version string) *catalog {
+	k := &catalog{
+		Catalog:      c,
+		version:      version,
+		partByKey:    make(map[string]uint32, len(c.Parts)),
+		brandByKey:   make(map[string]uint32, len(c.Brands)),
+		makeByID:     make(map[string]uint32, len(c.Makes)),
+		modelByID:    make(map[string]uint32, len(c.Models)),
+		vehicleByID:  make(map[string]uint32, len(c.Vehicles)),
+		makeEnd:      make([]uint32, len(c.Makes)),
+		modelStart:   make([]uint32, len(c.Models)),
+		modelEnd:     make([]uint32, len(c.Models)),
+		vehMake:      make([]uint32, len(c.Vehicles)),
+		wildcard:     make([]uint32, len(c.Vehicles)),
+		yearEnd:      make([]uint32, len(c.Vehicles)),
+		wildcards:    roaring.New(),
+		yearVehicles: map[int]*roaring.Bitmap{},
+		brandParts:   make([]*roaring.Bitmap, len(c.Brands)),
+		universal:    roaring.New(),
+	}
+	for i, m := range c.Makes {
+		k.makeByID[m.ID] = uint32(i)
+	}
+	for i, m := range c.Models {
+		k.modelByID[m.ID] = uint32(i)
+	}
+	for i, b := range c.Brands {
+		k.brandByKey[snapshot.Key(b)] = uint32(i)
+		k.brandParts[i] = roaring.New()
+	}
+	for t := range k.typeVehicles {
+		k.typeVehicles[t] = roaring.New()
+	}
+
+	var w uint32
+	for i := range c.Vehicles {
+		v := &c.Vehicles[i]
+		id := uint32(i)
+		k.vehicleByID[v.ID] = id
+		model := c.Models[v.Model]
+		k.vehMake[i] = model.Make
+		if i == 0 || c.Vehicles[i-1].Model != v.Model {
+			k.modelStart[v.Model] = id
+		}
+		k.modelEnd[v.Model] = id + 1
+		k.makeEnd[model.Make] = id + 1
+		if v.Wildcard() {
+			w = id
+			k.wildcards.Add(id)
+		}
+		k.wildcard[i] = w
+		k.yearEnd[w] = id + 1
+		yv := k.yearVehicles[int(v.Year)]
+		if yv == nil {
+			yv = roaring.New()
+			k.yearVehicles[int(v.Year)] = yv
+			k.years = append(k.years, int(v.Year))
+		}
+		yv.Add(id)
+		if int(model.Type) < len(k.typeVehicles) {
+			k.typeVehicles[model.Type].Add(id)
+		}
+	}
+	sort.Sort(sort.Reverse(sort.IntSlice(k.years)))
+	for _, b := range k.yearVehicles {
+		b.RunOptimize()
+	}
+	for _, b := range k.typeVehicles {
+		b.RunOptimize()
+	}
+
+	byName := make([]uint32, len(c.Models))
+	for i := range byName {
+		byName[i] = uint32(i)
+	}
+	sort.SliceStable(byName, func(a, b int) bool {
+		ma, mb := &c.Models[byName[a]], &c.Models[byName[b]]
+		if ka, kb := snapshot.Key(ma.Name), snapshot.Key(mb.Name); ka != kb {
+			return ka < kb
+		}
+		return ma.Make < mb.Make
+	})
+	k.modelRank = make([]uint32, len(c.Models))
+	for i, m := range byName {
+		k.modelRank[m] = uint32(i)
+	}
+
+	for i := range c.Parts {
+		p := &c.Parts[i]
+		k.partByKey[snapshot.Key(p.Number)] = uint32(i)
+		k.brandParts[p.Brand].Add(uint32(i))
+		if p.Universal {
+			k.universal.Add(uint32(i))
+		}
+	}
+
+	k.categoryPath = make([][]string, len(c.Categories))
+	for i, cat := range c.Categories {
+		var path []string
+		if cat.Parent != snapshot.None {
+			path = append(path, k.categoryPath[cat.Parent]...)
+		}
+		k.categoryPath[i] = append(path, cat.Name)
+	}
+	k.empty = &View{cat: k, parts: roaring.New(), fit: roaring.New(), vehicles: roaring.New(), items: map[uint32]Item{}}
+	return k
+}
+
+// modelRange returns the vehicles of model m, or of its model-year y when y != 0.
+func (k *catalog) modelRange(m uint32, year int) (lo, hi uint32) {
+	lo, hi = k.modelStart[m], k.modelEnd[m]
+	if year == 0 {
+		return lo, hi
+	}
+	// Wildcards lead their model-year; walk the (few) model-years of the model.
+	for w := lo; w < hi; w = k.yearEnd[w] {
+		if int(k.Vehicles[w].Year) == year {
+			return w, k.yearEnd[w]
+		}
+	}
+	return lo, lo
+}
+
+// makeStart is the first vehicle of make m.
+func (k *catalog) makeStart(m uint32) uint32 {
+	if m == 0 {
+		return 0
+	}
+	return k.makeEnd[m-1]
+}
+
+// directParts is the set of parts that fit vehicle v: its own fitments, plus those of its
+// wildcard when v is a concrete submodel. The result must not be modified.
+func (k *catalog) directParts(v uint32) *roaring.Bitmap {
+	own := k.VehicleParts.Get(int(v))
+	if w := k.wildcard[v]; w != v && !k.VehicleParts.Empty(int(w)) {
+		return roaring.Or(own, k.VehicleParts.Get(int(w)))
+	}
+	return own
+}

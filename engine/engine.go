@@ -1,0 +1,156 @@
+// Package engine answers fitment queries for many tenants over one immutable central
+// catalog held in memory.
+//
+// The catalog comes from a snapshot (package snapshot). Each tenant's visible catalog
+// (subscribed brands and activated parts, minus deactivated ones) is kept as roaring
+// bitmaps: the visible parts, and the vehicles at least one visible part fits, with
+// wildcard fitments inherited by every submodel of their model-year. A tenant change
+// re-derives only the brands it touches and publishes a new View.
+//
+// Concurrency: an Engine is safe for concurrent use. Writers (Load, SetTenant,
+// UpdateTenant, DropTenant) are serialised by one mutex; readers never take it: View
+// returns an immutable *View, valid for as long as the caller holds it, that sees one
+// catalog and one state of the tenant throughout.
+package engine
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/fitment/fitment/snapshot"
+)
+
+// Engine holds the current catalog and every tenant's derived sets.
+type Engine struct {
+	mu      sync.Mutex // serialises writers; guards tenants' mutable state
+	cat     atomic.Pointer[catalog]
+	tenants sync.Map // id → *slot
+}
+
+// slot publishes a tenant's current view to lock-free readers.
+type slot struct {
+	t    *tenant // writer-owned, under Engine.mu
+	view atomic.Pointer[View]
+}
+
+// New returns an engine with no catalog; queries fail with ErrNoCatalog until Load.
+func New() *Engine { return &Engine{} }
+
+// Load publishes a catalog and re-derives every tenant against it. Queries that started
+// before keep the catalog they began with.
+func (e *Engine) Load(c *snapshot.Catalog, version string) {
+	cat := newCatalog(c, version)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.tenants.Range(func(_, v any) bool {
+		s := v.(*slot)
+		s.t.rebase(cat)
+		s.view.Store(s.t.view)
+		return true
+	})
+	e.cat.Store(cat)
+}
+
+// Version is the version of the loaded catalog, "" before Load.
+func (e *Engine) Version() string {
+	if c := e.cat.Load(); c != nil {
+		return c.version
+	}
+	return ""
+}
+
+// SetTenant replaces a tenant's whole state.
+func (e *Engine) SetTenant(id string, st TenantState) {
+	t := newTenant()
+	for _, b := range st.Brands {
+		t.brands[snapshot.Key(b)] = b
+	}
+	for pn, it := range st.Items {
+		t.items[snapshot.Key(pn)] = it
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.slot(id)
+	s.t = t
+	if cat := e.cat.Load(); cat != nil {
+		t.rebase(cat)
+		s.view.Store(t.view)
+	}
+}
+
+// UpdateTenant applies an incremental change; the next View of the tenant reflects it.
+func (e *Engine) UpdateTenant(id string, ch TenantChange) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.slot(id)
+	if cat := e.cat.Load(); cat != nil && s.t.cat != cat {
+		s.t.rebase(cat)
+	}
+	s.t.apply(ch)
+	if s.t.view != nil {
+		s.view.Store(s.t.view)
+	}
+}
+
+// DropTenant forgets a tenant.
+func (e *Engine) DropTenant(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.tenants.Delete(id)
+}
+
+func (e *Engine) slot(id string) *slot {
+	if v, ok := e.tenants.Load(id); ok {
+		return v.(*slot)
+	}
+	s := &slot{t: newTenant()}
+	e.tenants.Store(id, s)
+	return s
+}
+
+// View returns the tenant's current read view. An unknown tenant sees an empty catalog.
+func (e *Engine) View(tenantID string) (*View, error) {
+	cat := e.cat.Load()
+	if cat == nil {
+		return nil, ErrNoCatalog
+	}
+	// A view carries its own catalog, so it is consistent even while a Load is
+	// re-deriving tenants one by one.
+	if v, ok := e.tenants.Load(tenantID); ok {
+		if view := v.(*slot).view.Load(); view != nil {
+			return view, nil
+		}
+	}
+	return cat.empty, nil
+}
+
+// BrandParts reports how many parts the catalog has of a brand; ok is false for a brand
+// the catalog does not know.
+func (e *Engine) BrandParts(brand string) (parts int, ok bool) {
+	cat := e.cat.Load()
+	if cat == nil {
+		return 0, false
+	}
+	b, ok := cat.brandByKey[snapshot.Key(brand)]
+	if !ok {
+		return 0, false
+	}
+	return int(cat.brandParts[b].GetCardinality()), true
+}
+
+// View is one tenant's visible catalog at one moment. It is immutable.
+type View struct {
+	cat      *catalog
+	parts    *roaring.Bitmap // visible parts, universal ones included
+	fit      *roaring.Bitmap // visible parts that are not universal
+	vehicles *roaring.Bitmap // vehicles at least one visible part fits (wildcards inherited)
+	items    map[uint32]Item // parts with a price or stock
+
+	catsOnce   sync.Once
+	categories []CategoryRef
+}
+
+// Version is the version of the catalog the view reads.
+func (v *View) Version() string { return v.cat.version }

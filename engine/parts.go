@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/fitment/fitment/snapshot"
+)
+
+// Parts lists the visible parts that fit a vehicle (wildcard fitments of its model-year
+// included), in part-number order, then — when asked — the visible universal parts.
+// total counts every match before paging.
+func (v *View) Parts(vehicleID string, q PartsQuery) (items []PartSummary, total int, err error) {
+	id, ok := v.cat.vehicleByID[vehicleID]
+	if !ok {
+		return nil, 0, fmt.Errorf("vehicle %s: %w", vehicleID, ErrNotFound)
+	}
+	hits := roaring.And(v.cat.directParts(id), v.fit)
+	fitting := int(hits.GetCardinality())
+	var universal *roaring.Bitmap
+	if q.IncludeUniversal {
+		universal = roaring.And(v.parts, v.cat.universal)
+	}
+	total = fitting
+	if universal != nil {
+		total += int(universal.GetCardinality())
+	}
+
+	lo := min(max(q.Offset, 0), total)
+	hi := total
+	if q.Limit > 0 {
+		hi = min(lo+q.Limit, total)
+	}
+	items = make([]PartSummary, 0, hi-lo)
+	if lo < fitting {
+		it := hits.Iterator()
+		if lo > 0 {
+			s, _ := hits.Select(uint32(lo))
+			it.AdvanceIfNeeded(s)
+		}
+		for n := lo; n < min(hi, fitting) && it.HasNext(); n++ {
+			p := it.Next()
+			items = append(items, v.summary(p, q.Lang, v.fitments(id, p)))
+		}
+	}
+	if universal != nil && hi > fitting {
+		it := universal.Iterator()
+		if start := max(lo-fitting, 0); start > 0 {
+			s, _ := universal.Select(uint32(start))
+			it.AdvanceIfNeeded(s)
+		}
+		for n := max(lo, fitting); n < hi && it.HasNext(); n++ {
+			items = append(items, v.summary(it.Next(), q.Lang, []Fitment{}))
+		}
+	}
+	return items, total, nil
+}
+
+// fitments lists how part p fits vehicle id: through the vehicle's own fitments and
+// through its model-year's wildcard.
+func (v *View) fitments(id, p uint32) []Fitment {
+	k := v.cat
+	var out []Fitment
+	add := func(veh uint32) {
+		if !k.VehicleParts.Get(int(veh)).Contains(p) {
+			return
+		}
+		ds := k.Details.For(veh, p)
+		if ds == nil {
+			out = appendFitment(out, Fitment{})
+			return
+		}
+		for _, d := range ds {
+			out = appendFitment(out, k.fitment(d))
+		}
+	}
+	add(id)
+	if w := k.wildcard[id]; w != id {
+		add(w)
+	}
+	return out
+}
+
+// appendFitment appends f unless an equal fitment is already listed.
+func appendFitment(list []Fitment, f Fitment) []Fitment {
+	for _, g := range list {
+		if eqPtr(g.Position, f.Position) && eqPtr(g.Qty, f.Qty) && eqPtr(g.Notes, f.Notes) {
+			return list
+		}
+	}
+	return append(list, f)
+}
+
+func eqPtr[T comparable](a, b *T) bool {
+	return (a == nil && b == nil) || (a != nil && b != nil && *a == *b)
+}
+
+func (k *catalog) fitment(d snapshot.Detail) Fitment {
+	var f Fitment
+	if d.Position != 0 {
+		f.Position = &k.Positions[d.Position]
+	}
+	if d.Qty != 0 {
+		q := int(d.Qty)
+		f.Qty = &q
+	}
+	if d.Note != 0 {
+		f.Notes = &k.Notes[d.Note]
+	}
+	return f
+}
+
+func (v *View) summary(p uint32, lang string, fits []Fitment) PartSummary {
+	part := &v.cat.Parts[p]
+	s := PartSummary{
+		PartNumber:    part.Number,
+		OEMPartNumber: optString(part.OEM),
+		Brand:         v.cat.Brands[part.Brand],
+		Name:          localName(part, lang),
+		ImageURL:      optString(part.Image),
+		Fitments:      fits,
+	}
+	if part.Category != snapshot.None {
+		s.Category = &v.cat.Categories[part.Category].Name
+	}
+	if it, ok := v.items[p]; ok {
+		s.Price, s.Stock = it.Price, it.Stock
+	}
+	return s
+}
+
+func localName(p *snapshot.Part, lang string) string {
+	if n, ok := p.Names[lang]; ok && n != "" {
+		return n
+	}
+	return p.Name
+}
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// Part returns the product detail of a visible part, looked up case-insensitively.
+func (v *View) Part(partNumber, lang string) (*PartDetail, error) {
+	p, ok := v.cat.partByKey[snapshot.Key(partNumber)]
+	if !ok || !v.parts.Contains(p) {
+		return nil, fmt.Errorf("part %s is not in this catalog: %w", strings.TrimSpace(partNumber), ErrNotFound)
+	}
+	d, err := v.cat.PartDetail(p)
+	if err != nil {
+		return nil, fmt.Errorf("part %s: %w", partNumber, err)
+	}
+	part := &v.cat.Parts[p]
+	out := &PartDetail{
+		PartNumber:      part.Number,
+		OEMPartNumber:   optString(part.OEM),
+		Brand:           v.cat.Brands[part.Brand],
+		Name:            localName(part, lang),
+		ImageURL:        optString(part.Image),
+		ManualURL:       optString(d.ManualURL),
+		WeightKg:        d.WeightKg,
+		Images:          append([]string{}, d.Images...),
+		OEMNumbers:      []OEMNumber{},
+		EAN:             optString(d.EAN),
+		CountryOfOrigin: optString(d.CountryOfOrigin),
+		CategoryPath:    []string{},
+		Universal:       part.Universal,
+	}
+	desc := d.Description
+	if t, ok := d.Descriptions[lang]; ok && t != "" {
+		desc = t
+	}
+	out.Description = optString(desc)
+	for _, o := range d.OEM {
+		out.OEMNumbers = append(out.OEMNumbers, OEMNumber{Brand: o.Brand, Number: o.Number})
+	}
+	if d.LengthCm != nil || d.WidthCm != nil || d.HeightCm != nil {
+		out.DimensionsCm = &Dimensions{Length: d.LengthCm, Width: d.WidthCm, Height: d.HeightCm}
+	}
+	if part.Category != snapshot.None {
+		out.Category = &v.cat.Categories[part.Category].Name
+		out.CategoryPath = v.cat.categoryPath[part.Category]
+	}
+	if it, ok := v.items[p]; ok {
+		out.Price, out.Stock = it.Price, it.Stock
+	}
+	return out, nil
+}
+
+// Categories lists the categories holding visible parts, with their ancestors, in path
+// order (the catalog keeps categories sorted by path). Computed once per view.
+func (v *View) Categories() []CategoryRef {
+	v.catsOnce.Do(func() {
+		k := v.cat
+		used := make([]bool, len(k.Categories))
+		it := v.parts.Iterator()
+		for it.HasNext() {
+			for c := k.Parts[it.Next()].Category; c != snapshot.None && !used[c]; c = k.Categories[c].Parent {
+				used[c] = true
+			}
+		}
+		v.categories = []CategoryRef{}
+		for i, c := range k.Categories {
+			if !used[i] {
+				continue
+			}
+			ref := CategoryRef{ID: c.ID, Name: c.Name, Level: int(c.Level), Path: c.Path}
+			if c.Parent != snapshot.None {
+				ref.ParentID = &k.Categories[c.Parent].ID
+			}
+			v.categories = append(v.categories, ref)
+		}
+	})
+	return v.categories
+}

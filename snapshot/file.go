@@ -1,0 +1,417 @@
+package snapshot
+
+import (
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+	bolt "go.etcd.io/bbolt"
+)
+
+// FormatVersion is the snapshot format this code writes and reads.
+//
+// History:
+//
+//	1: bbolt file; meta, sections (zstd chunks) and part_details (zstd blocks of 64 parts).
+const FormatVersion = 1
+
+// chunkSize bounds one stored value of a section before compression.
+const chunkSize = 4 << 20
+
+var (
+	bucketMeta     = []byte("meta")
+	bucketSections = []byte("sections")
+	bucketDetails  = []byte("part_details")
+)
+
+// ErrFormat reports a file that is not a snapshot this code can read.
+var ErrFormat = errors.New("not a readable snapshot")
+
+// Counts summarises the size of a catalog.
+type Counts struct {
+	Makes      int `json:"makes"`
+	Models     int `json:"models"`
+	Vehicles   int `json:"vehicles"`
+	Brands     int `json:"brands"`
+	Categories int `json:"categories"`
+	Parts      int `json:"parts"`
+	Links      int `json:"links"` // (vehicle, part) pairs, direct fitments
+}
+
+// Info describes one snapshot file.
+type Info struct {
+	FormatVersion int                    `json:"formatVersion"`
+	Hash          string                 `json:"hash"` // hex SHA-256 of the content (FORMAT.md, "Content hash")
+	Built         time.Time              `json:"built"`
+	Counts        Counts                 `json:"counts"`
+	Sections      map[string]sectionInfo `json:"sections"`
+	Bytes         int64                  `json:"-"` // file size
+}
+
+type sectionInfo struct {
+	Size   int `json:"size"`   // uncompressed bytes
+	Chunks int `json:"chunks"` // stored values
+}
+
+// Version is the short id of the snapshot's content, as served in X-Catalog-Version.
+func (i Info) Version() string {
+	if len(i.Hash) < 12 {
+		return i.Hash
+	}
+	return i.Hash[:12]
+}
+
+// CountsOf counts the rows of c.
+func CountsOf(c *Catalog) Counts {
+	links := 0
+	for i := 0; i < c.VehicleParts.Len(); i++ {
+		if !c.VehicleParts.Empty(i) {
+			links += int(c.VehicleParts.Get(i).GetCardinality())
+		}
+	}
+	return Counts{
+		Makes: len(c.Makes), Models: len(c.Models), Vehicles: len(c.Vehicles), Brands: len(c.Brands),
+		Categories: len(c.Categories), Parts: len(c.Parts), Links: links,
+	}
+}
+
+var zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
+var zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+
+// Write stores c as a snapshot at path. It writes a temporary file beside path, fsyncs it
+// and renames it into place, so a reader never sees a half-written snapshot.
+func Write(path string, c *Catalog) (Info, error) {
+	sections := encodeSections(c)
+	blocks, err := encodeDetailBlocks(c)
+	if err != nil {
+		return Info{}, err
+	}
+	info := Info{FormatVersion: FormatVersion, Built: time.Now().UTC().Truncate(time.Second),
+		Counts: CountsOf(c), Sections: map[string]sectionInfo{}}
+	info.Hash = contentHash(sections, blocks)
+
+	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return Info{}, err
+	}
+	tmpName := tmp.Name()
+	tmp.Close()
+	defer os.Remove(tmpName) // no-op after the rename
+
+	db, err := bolt.Open(tmpName, 0o644, &bolt.Options{NoSync: true, NoFreelistSync: true, Timeout: time.Second})
+	if err != nil {
+		return Info{}, err
+	}
+	// One transaction per section keeps the dirty pages of a transaction bounded.
+	for _, name := range sectionOrder {
+		chunks := compressChunks(sections[name])
+		info.Sections[name] = sectionInfo{Size: len(sections[name]), Chunks: len(chunks)}
+		err = db.Update(func(tx *bolt.Tx) error {
+			root, err := tx.CreateBucketIfNotExists(bucketSections)
+			if err != nil {
+				return err
+			}
+			b, err := root.CreateBucket([]byte(name))
+			if err != nil {
+				return err
+			}
+			b.FillPercent = 1
+			for i, ch := range chunks {
+				if err := b.Put(u32key(uint32(i)), ch); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			db.Close()
+			return Info{}, fmt.Errorf("write section %s: %w", name, err)
+		}
+	}
+	const blocksPerTx = 4096
+	for lo := 0; lo < len(blocks) || lo == 0; lo += blocksPerTx {
+		hi := min(lo+blocksPerTx, len(blocks))
+		comp := compressAll(blocks[lo:hi])
+		err = db.Update(func(tx *bolt.Tx) error {
+			b, err := tx.CreateBucketIfNotExists(bucketDetails)
+			if err != nil {
+				return err
+			}
+			b.FillPercent = 1
+			for i, v := range comp {
+				if err := b.Put(u32key(uint32(lo+i)), v); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			db.Close()
+			return Info{}, fmt.Errorf("write part details: %w", err)
+		}
+		if hi == len(blocks) {
+			break
+		}
+	}
+	meta, _ := json.Marshal(info)
+	err = db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucket(bucketMeta)
+		if err != nil {
+			return err
+		}
+		if err := b.Put([]byte("format"), u32key(FormatVersion)); err != nil {
+			return err
+		}
+		return b.Put([]byte("info"), meta)
+	})
+	if err == nil {
+		err = db.Sync()
+	}
+	if cerr := db.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return Info{}, err
+	}
+	if err := syncFile(tmpName); err != nil {
+		return Info{}, err
+	}
+	if err := os.Rename(tmpName, path); err != nil {
+		return Info{}, err
+	}
+	if err := syncFile(filepath.Dir(path)); err != nil {
+		return Info{}, err
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		return Info{}, err
+	}
+	info.Bytes = st.Size()
+	return info, nil
+}
+
+// Open reads a whole snapshot into memory and verifies its content hash. The file is
+// closed before Open returns; the Catalog holds no reference to it.
+func Open(path string) (*Catalog, Info, error) {
+	var info Info
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, info, err
+	}
+	db, err := bolt.Open(path, 0o444, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return nil, info, fmt.Errorf("%s: %w: %v", path, ErrFormat, err)
+	}
+	defer db.Close()
+
+	var stored map[string][][]byte // section → compressed chunks (copied out of the mmap)
+	var blocks [][]byte
+	err = db.View(func(tx *bolt.Tx) error {
+		meta := tx.Bucket(bucketMeta)
+		if meta == nil {
+			return fmt.Errorf("%w: no meta bucket", ErrFormat)
+		}
+		if v := meta.Get([]byte("format")); len(v) != 4 || binary.BigEndian.Uint32(v) != FormatVersion {
+			got := "unknown"
+			if len(v) == 4 {
+				got = fmt.Sprint(binary.BigEndian.Uint32(v))
+			}
+			return fmt.Errorf("%w: format version %s, this binary reads %d", ErrFormat, got, FormatVersion)
+		}
+		if err := json.Unmarshal(meta.Get([]byte("info")), &info); err != nil {
+			return fmt.Errorf("%w: meta info: %v", ErrFormat, err)
+		}
+		root := tx.Bucket(bucketSections)
+		if root == nil {
+			return fmt.Errorf("%w: no sections bucket", ErrFormat)
+		}
+		stored = make(map[string][][]byte, len(sectionOrder))
+		for _, name := range sectionOrder {
+			b := root.Bucket([]byte(name))
+			if b == nil {
+				return fmt.Errorf("%w: missing section %s", ErrFormat, name)
+			}
+			var chunks [][]byte
+			if err := b.ForEach(func(k, v []byte) error {
+				chunks = append(chunks, append([]byte(nil), v...))
+				return nil
+			}); err != nil {
+				return err
+			}
+			stored[name] = chunks
+		}
+		if b := tx.Bucket(bucketDetails); b != nil {
+			return b.ForEach(func(k, v []byte) error {
+				blocks = append(blocks, append([]byte(nil), v...))
+				return nil
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, info, fmt.Errorf("%s: %w", path, err)
+	}
+	info.Bytes = st.Size()
+
+	sections, err := decompressSections(stored, info)
+	if err != nil {
+		return nil, info, fmt.Errorf("%s: %w", path, err)
+	}
+	plain, err := decompressAll(blocks)
+	if err != nil {
+		return nil, info, fmt.Errorf("%s: part details: %w", path, err)
+	}
+	if h := contentHash(sections, plain); h != info.Hash {
+		return nil, info, fmt.Errorf("%s: %w: content hash %s does not match the recorded %s", path, ErrFormat, h[:12], info.Version())
+	}
+	plain = nil
+	c, err := decodeSections(sections)
+	if err != nil {
+		return nil, info, fmt.Errorf("%s: %w: %v", path, ErrFormat, err)
+	}
+	if want := (len(c.Parts) + detailBlock - 1) / detailBlock; len(blocks) != want {
+		return nil, info, fmt.Errorf("%s: %w: %d part detail blocks, want %d", path, ErrFormat, len(blocks), want)
+	}
+	c.PartDetail = func(i uint32) (PartDetail, error) {
+		b, err := zdec.DecodeAll(blocks[i/detailBlock], nil)
+		if err != nil {
+			return PartDetail{}, err
+		}
+		return decodeDetail(b, int(i))
+	}
+	return c, info, nil
+}
+
+// contentHash is SHA-256 over every section in order (name, length, bytes), then every
+// part-detail block (length, bytes): uncompressed content only, so it does not depend on
+// the compressor or on bbolt's page layout.
+func contentHash(sections map[string][]byte, blocks [][]byte) string {
+	h := sha256.New()
+	var n [8]byte
+	for _, name := range sectionOrder {
+		h.Write([]byte(name))
+		binary.LittleEndian.PutUint64(n[:], uint64(len(sections[name])))
+		h.Write(n[:])
+		h.Write(sections[name])
+	}
+	for _, b := range blocks {
+		binary.LittleEndian.PutUint64(n[:], uint64(len(b)))
+		h.Write(n[:])
+		h.Write(b)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func compressChunks(b []byte) [][]byte {
+	var parts [][]byte
+	for lo := 0; lo < len(b); lo += chunkSize {
+		parts = append(parts, b[lo:min(lo+chunkSize, len(b))])
+	}
+	return compressAll(parts)
+}
+
+// parallel runs f(i) for i in [0, n) on every core.
+func parallel(n int, f func(i int)) {
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				f(i)
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+}
+
+func compressAll(in [][]byte) [][]byte {
+	out := make([][]byte, len(in))
+	parallel(len(in), func(i int) { out[i] = zenc.EncodeAll(in[i], nil) })
+	return out
+}
+
+func decompressAll(in [][]byte) ([][]byte, error) {
+	out := make([][]byte, len(in))
+	errs := make([]error, len(in))
+	parallel(len(in), func(i int) { out[i], errs[i] = zdec.DecodeAll(in[i], nil) })
+	return out, errors.Join(errs...)
+}
+
+// decompressSections inflates every section into one buffer of its recorded size, so
+// postings payloads start 8-byte aligned (roaring reads them in place).
+func decompressSections(stored map[string][][]byte, info Info) (map[string][]byte, error) {
+	type job struct {
+		name string
+		i    int
+	}
+	var jobs []job
+	names := make([]string, 0, len(stored))
+	for name := range stored {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	out := make(map[string][]byte, len(stored))
+	for _, name := range names {
+		si, ok := info.Sections[name]
+		if !ok || si.Chunks != len(stored[name]) || si.Size > len(stored[name])*chunkSize {
+			return nil, fmt.Errorf("%w: section %s does not match its recorded size", ErrFormat, name)
+		}
+		out[name] = make([]byte, si.Size)
+		for i := range stored[name] {
+			jobs = append(jobs, job{name, i})
+		}
+	}
+	errs := make([]error, len(jobs))
+	parallel(len(jobs), func(k int) {
+		j := jobs[k]
+		dst := out[j.name][j.i*chunkSize:]
+		b, err := zdec.DecodeAll(stored[j.name][j.i], dst[:0:min(len(dst), chunkSize)])
+		switch {
+		case err != nil:
+			errs[k] = fmt.Errorf("%w: section %s chunk %d: %v", ErrFormat, j.name, j.i, err)
+		case len(b) != min(len(dst), chunkSize) || (len(b) > 0 && &b[0] != &dst[0]):
+			errs[k] = fmt.Errorf("%w: section %s chunk %d has the wrong size", ErrFormat, j.name, j.i)
+		}
+	})
+	return out, errors.Join(errs...)
+}
+
+func u32key(i uint32) []byte {
+	var k [4]byte
+	binary.BigEndian.PutUint32(k[:], i)
+	return k[:]
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
+}
+
+func sortedKeys(m map[string]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}

@@ -1,0 +1,344 @@
+package ingest
+
+import (
+	"cmp"
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/fitment/fitment/snapshot"
+)
+
+// Options tune a build.
+type Options struct {
+	// MaxRejects is the most rejected rows a build tolerates. A negative value means
+	// "use MaxRejectRatio". The zero Options tolerate no rejected row at all.
+	MaxRejects int
+	// MaxRejectRatio is the tolerated fraction of all data rows (of the three files
+	// together), rounded down, used when MaxRejects is negative.
+	MaxRejectRatio float64
+	// Progress, when set, is called as the source files are read with the running
+	// total of bytes read from disk (compressed bytes for compressed files), the scale
+	// of InputSize. It is called from the goroutine that called Build.
+	Progress func(bytesRead int64)
+}
+
+// DefaultOptions tolerate 0.1 % of rows rejected, as catalog-format.md asks.
+func DefaultOptions() Options { return Options{MaxRejects: -1, MaxRejectRatio: 0.001} }
+
+// RejectLimit is the number of rejected rows tolerated among rows data rows.
+func (o Options) RejectLimit(rows int) int {
+	if o.MaxRejects >= 0 {
+		return o.MaxRejects
+	}
+	return int(o.MaxRejectRatio * float64(rows))
+}
+
+var sourceNames = []string{"vehicles", "parts", "fitments"}
+
+// Build reads vehicles, parts and fitments from dir and builds the catalog. The report
+// is always returned, filled as far as the build got. On a fatal problem (a missing file
+// or column, unreadable input, quoting the reader cannot recover from) or when more rows
+// were rejected than opts allows, Build returns an error and no catalog.
+func Build(dir string, opts Options) (*snapshot.Catalog, *Report, error) {
+	rep := &Report{}
+	cat, err := build(dir, opts, rep)
+	if err != nil {
+		rep.Err = err.Error()
+		return nil, rep, err
+	}
+	return cat, rep, nil
+}
+
+func build(dir string, opts Options, rep *Report) (*snapshot.Catalog, error) {
+	var paths [3]string
+	for i, name := range sourceNames {
+		p, size, err := findSource(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		paths[i] = p
+		rep.Files = append(rep.Files, FileStats{File: baseNames([]string{p})[0], Bytes: size})
+	}
+	// Open all three first, so that a header problem in the last file fails at once.
+	var read int64
+	var srcs [3]*source
+	defer func() {
+		for _, s := range srcs {
+			if s != nil {
+				s.close()
+			}
+		}
+	}()
+	extras := [3]func(string) bool{nil, func(h string) bool { _, _, ok := translationColumn(h); return ok }, nil}
+	for i, cols := range [3][]column{vehicleColumns, partColumns, fitmentColumns} {
+		s, err := openSource(paths[i], &read, opts.Progress, cols, extras[i], rep)
+		if err != nil {
+			return nil, err
+		}
+		srcs[i] = s
+	}
+	finishFile := func(i, rejectsBefore int) {
+		rep.Files[i].Rows = srcs[i].rows
+		rep.Files[i].Rejected = len(rep.Rejects) - rejectsBefore
+		rep.DataRows += srcs[i].rows
+	}
+
+	n := len(rep.Rejects)
+	vs, err := readVehicles(srcs[0], rep)
+	if err != nil {
+		return nil, err
+	}
+	finishFile(0, n)
+
+	n = len(rep.Rejects)
+	ps, err := readParts(srcs[1], rep)
+	if err != nil {
+		return nil, err
+	}
+	finishFile(1, n)
+
+	wait := sanitizeAll(ps.raw)
+	n = len(rep.Rejects)
+	fs, err := readFitments(srcs[2], vs, ps, rep)
+	wait()
+	if err != nil {
+		return nil, err
+	}
+	finishFile(2, n)
+
+	rep.MaxRejects = opts.RejectLimit(rep.DataRows)
+	if len(rep.Rejects) > rep.MaxRejects {
+		return nil, fmt.Errorf("%w: %d of %d rows rejected, at most %d allowed", ErrTooManyRejects, len(rep.Rejects), rep.DataRows, rep.MaxRejects)
+	}
+	return assemble(vs, ps, fs, rep), nil
+}
+
+// assemble puts the parsed tables into their final orders and builds the postings and
+// fitment details.
+func assemble(vs *vehicleSet, ps *partSet, fs *fitmentSet, rep *Report) *snapshot.Catalog {
+	cat := &snapshot.Catalog{Makes: vs.makes, Models: vs.models, Vehicles: vs.vehicles}
+
+	brandNew := sortedOrder(ps.brandKeys)
+	cat.Brands = make([]string, len(ps.brands))
+	for old, id := range brandNew {
+		cat.Brands[id] = ps.brands[old]
+	}
+
+	catKeys := make([]string, len(ps.categories))
+	for i := range ps.categories {
+		catKeys[i] = ps.categories[i].key
+	}
+	catNew := sortedOrder(catKeys)
+	cat.Categories = make([]snapshot.Category, len(ps.categories))
+	for old, id := range catNew {
+		c := &ps.categories[old]
+		parent := snapshot.None
+		if c.parent != snapshot.None {
+			parent = catNew[c.parent]
+		}
+		cat.Categories[id] = snapshot.Category{ID: snapshot.CategoryID(c.path), Name: c.name, Parent: parent, Level: c.level, Path: c.path}
+	}
+
+	cat.Parts = make([]snapshot.Part, len(ps.order))
+	details := make([]snapshot.PartDetail, len(ps.order))
+	for id, old := range ps.order {
+		r := &ps.raw[old]
+		p := r.part
+		p.Brand = brandNew[p.Brand]
+		if p.Category != snapshot.None {
+			p.Category = catNew[p.Category]
+		}
+		if p.Universal {
+			rep.UniversalParts++
+		}
+		cat.Parts[id] = p
+		details[id] = r.detail
+	}
+	ps.raw = nil
+	cat.PartDetail = func(i uint32) (snapshot.PartDetail, error) {
+		if int(i) >= len(details) {
+			return snapshot.PartDetail{}, fmt.Errorf("part %d out of range (%d parts)", i, len(details))
+		}
+		return details[i], nil
+	}
+
+	// Interned strings, sorted so that the tables do not depend on row order.
+	posNew := sortedOrder(fs.positions)
+	noteNew := sortedOrder(fs.notes)
+	cat.Positions = permute(fs.positions, posNew)
+	cat.Notes = permute(fs.notes, noteNew)
+	for i := range fs.details {
+		d := &fs.details[i]
+		d.pos = uint16(posNew[d.pos])
+		d.note = noteNew[d.note]
+	}
+	slices.SortFunc(fs.details, func(a, b fitDetail) int {
+		if c := cmp.Compare(a.vp, b.vp); c != 0 {
+			return c
+		}
+		if c := cmp.Compare(a.pos, b.pos); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+
+	nV, nP := len(cat.Vehicles), len(cat.Parts)
+	scratch := make([]uint64, len(fs.links))
+	links := radixSort(fs.links, scratch, bitLen(nV)+33)
+	if len(links) > 0 && &links[0] == &scratch[0] {
+		scratch = fs.links
+	}
+	fs.links = nil
+
+	// Vehicle-major pass: VehicleParts, Details, and the links rewritten part-major in
+	// place (a link's slot is never ahead of the reading position).
+	vpb := snapshot.NewPostingsBuilder(nV)
+	cat.Details.Offsets = make([]uint32, nV+1)
+	var entries []snapshot.Detail
+	var buf []uint32
+	dets := fs.details
+	out, i, di := 0, 0, 0
+	for v := 0; v < nV; v++ {
+		cat.Details.Offsets[v] = uint32(len(entries))
+		buf = buf[:0]
+		for i < len(links) && int(links[i]>>33) == v {
+			link := links[i] >> 1
+			hasPlain := false
+			for i < len(links) && links[i]>>1 == link {
+				hasPlain = hasPlain || links[i]&plainBit != 0
+				i++
+			}
+			p := uint32(link)
+			buf = append(buf, p)
+			links[out] = uint64(p)<<32 | uint64(v)
+			out++
+			key := uint64(v)<<32 | uint64(p)
+			if di >= len(dets) || dets[di].vp != key {
+				rep.Fitments++
+				continue
+			}
+			n0 := len(entries)
+			if hasPlain && dets[di].pos != 0 {
+				entries = append(entries, snapshot.Detail{Part: p})
+			}
+			for di < len(dets) && dets[di].vp == key {
+				d := dets[di]
+				e := snapshot.Detail{Part: p, Position: d.pos, Qty: d.qty, Note: d.note}
+				for di++; di < len(dets) && dets[di].vp == key && dets[di].pos == d.pos; di++ {
+					if e.Qty == 0 {
+						e.Qty = dets[di].qty
+					}
+					if e.Note == 0 {
+						e.Note = dets[di].note
+					}
+				}
+				entries = append(entries, e)
+			}
+			rep.Fitments += len(entries) - n0
+		}
+		vpb.AddSorted(buf)
+	}
+	cat.Details.Offsets[nV] = uint32(len(entries))
+	cat.Details.Entries = entries
+	cat.VehicleParts = vpb.Postings()
+	rep.Links = out
+	rep.MergedDuplicates = rep.ExpandedFitments - rep.Fitments
+	rep.DetailEntries = len(entries)
+	fs.details = nil
+
+	// Part-major pass: PartVehicles and BrandVehicles.
+	links = radixSort(links[:out], scratch[:out], bitLen(nP)+32)
+	pvb := snapshot.NewPostingsBuilder(nP)
+	brandVehicles := make([]*roaring.Bitmap, len(cat.Brands))
+	i = 0
+	for p := 0; p < nP; p++ {
+		buf = buf[:0]
+		for i < len(links) && int(links[i]>>32) == p {
+			buf = append(buf, uint32(links[i]))
+			i++
+		}
+		pvb.AddSorted(buf)
+		if len(buf) > 0 && !cat.Parts[p].Universal {
+			b := cat.Parts[p].Brand
+			if brandVehicles[b] == nil {
+				brandVehicles[b] = roaring.New()
+			}
+			brandVehicles[b].AddMany(buf)
+		}
+	}
+	cat.PartVehicles = pvb.Postings()
+	bvb := snapshot.NewPostingsBuilder(len(cat.Brands))
+	for _, bm := range brandVehicles {
+		bvb.Add(bm)
+	}
+	cat.BrandVehicles = bvb.Postings()
+
+	rep.Makes, rep.Models, rep.Vehicles = len(cat.Makes), len(cat.Models), len(cat.Vehicles)
+	rep.Brands, rep.Categories, rep.Parts = len(cat.Brands), len(cat.Categories), len(cat.Parts)
+	return cat
+}
+
+// sortedOrder returns, for each index of keys, its rank in ascending order of keys
+// (ties keep their index order).
+func sortedOrder(keys []string) []uint32 {
+	order := make([]uint32, len(keys))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortStableFunc(order, func(a, b uint32) int { return cmp.Compare(keys[a], keys[b]) })
+	rank := make([]uint32, len(keys))
+	for r, old := range order {
+		rank[old] = uint32(r)
+	}
+	return rank
+}
+
+// permute returns s reordered so that s[i] lands at rank[i].
+func permute(s []string, rank []uint32) []string {
+	out := make([]string, len(s))
+	for i, r := range rank {
+		out[r] = s[i]
+	}
+	return out
+}
+
+func bitLen(n int) int { return bits.Len(uint(n)) }
+
+// radixSort sorts the low keyBits bits of a (all other bits must be zero) by LSD radix
+// sort, using tmp (same length) as scratch, and returns whichever of the two holds the
+// result.
+func radixSort(a, tmp []uint64, keyBits int) []uint64 {
+	const digitBits = 11
+	const buckets = 1 << digitBits
+	if len(a) < 2 {
+		return a
+	}
+	passes := (keyBits + digitBits - 1) / digitBits
+	counts := make([][buckets]int, passes)
+	for _, x := range a {
+		for d := range counts {
+			counts[d][(x>>(d*digitBits))&(buckets-1)]++
+		}
+	}
+	for d := range counts {
+		shift := d * digitBits
+		c := &counts[d]
+		if c[(a[0]>>shift)&(buckets-1)] == len(a) {
+			continue // every value has this digit: the pass would not move anything
+		}
+		sum := 0
+		for b := range c {
+			c[b], sum = sum, sum+c[b]
+		}
+		for _, x := range a {
+			b := (x >> shift) & (buckets - 1)
+			tmp[c[b]] = x
+			c[b]++
+		}
+		a, tmp = tmp, a
+	}
+	return a
+}

@@ -1,0 +1,199 @@
+package snapshot
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// handCatalog is a small catalog covering every field and section.
+func handCatalog() *Catalog {
+	c := &Catalog{
+		Makes:  []Make{{ID: MakeID("Can-Am"), Name: "Can-Am"}, {ID: MakeID("Yamaha"), Name: "Yamaha"}},
+		Models: []Model{{ID: ModelID("Can-Am", "Outlander"), Make: 0, Name: "Outlander", Type: ATV}, {ID: ModelID("Yamaha", "YZF-R1"), Make: 1, Name: "YZF-R1", Type: Motorcycle}},
+		Vehicles: []Vehicle{
+			{ID: VehicleID("Can-Am", "Outlander", "", 2024), Model: 0, Year: 2024},
+			{ID: VehicleID("Can-Am", "Outlander", "X-MR", 2024), Model: 0, Submodel: "X-MR", Year: 2024, EngineCC: 976, Generation: "G2"},
+			{ID: VehicleID("Yamaha", "YZF-R1", "", 1998), Model: 1, Year: 1998, EngineCC: 998},
+		},
+		Brands: []string{"EBC", "K&N"},
+		Categories: []Category{
+			{ID: CategoryID("Brakes"), Name: "Brakes", Parent: None, Level: 1, Path: "Brakes"},
+			{ID: CategoryID("Brakes > Pads"), Name: "Pads", Parent: 0, Level: 2, Path: "Brakes > Pads"},
+		},
+		Parts: []Part{
+			{Number: "FA123", Brand: 0, Name: "Brake pads", Category: 1, OEM: "705601234", Image: "https://img.example.com/fa123.jpg", Names: map[string]string{"de": "Bremsbeläge", "sv": "Bromsbelägg"}},
+			{Number: "KN-1", Brand: 1, Name: "Oil filter", Category: None},
+			{Number: "UNI-9", Brand: 1, Name: "Cable ties", Category: None, Universal: true},
+		},
+		Positions: []string{"", "FRONT"},
+		Notes:     []string{"", "with electric start"},
+	}
+	vp := NewPostingsBuilder(3)
+	vp.AddSorted([]uint32{1})
+	vp.AddSorted([]uint32{0, 1})
+	vp.AddSorted(nil)
+	c.VehicleParts = vp.Postings()
+	pv := NewPostingsBuilder(3)
+	pv.AddSorted([]uint32{1})
+	pv.AddSorted([]uint32{0, 1})
+	pv.AddSorted(nil)
+	c.PartVehicles = pv.Postings()
+	bv := NewPostingsBuilder(2)
+	bv.AddSorted([]uint32{1})
+	bv.AddSorted([]uint32{0, 1})
+	c.BrandVehicles = bv.Postings()
+	c.Details = Details{Offsets: []uint32{0, 0, 2, 2}, Entries: []Detail{{Part: 0, Position: 1, Qty: 2}, {Part: 0, Note: 1}}}
+	w := 1.25
+	details := []PartDetail{
+		{Description: "<p>Sintered</p>", Descriptions: map[string]string{"de": "<p>Gesintert</p>"}, OEM: []OEMRef{{"BRP", "705601234"}}, EAN: "4006381333931", WeightKg: &w, Images: []string{"https://img.example.com/fa123.jpg"}},
+		{},
+		{CountryOfOrigin: "SE"},
+	}
+	c.PartDetail = func(i uint32) (PartDetail, error) { return details[i], nil }
+	return c
+}
+
+func TestWriteOpenRoundTrip(t *testing.T) {
+	c := handCatalog()
+	path := filepath.Join(t.TempDir(), "c.snap")
+	info, err := Write(path, c)
+	if err != nil {
+		t.Fatalf("Write: %v", err)
+	}
+	got, ginfo, err := Open(path)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	if ginfo.Hash != info.Hash || ginfo.Counts != info.Counts || info.Counts.Links != 3 {
+		t.Errorf("Open info: got %+v, want %+v", ginfo, info)
+	}
+	for _, f := range []struct {
+		name      string
+		got, want any
+	}{
+		{"Makes", got.Makes, c.Makes}, {"Models", got.Models, c.Models}, {"Vehicles", got.Vehicles, c.Vehicles},
+		{"Brands", got.Brands, c.Brands}, {"Categories", got.Categories, c.Categories}, {"Parts", got.Parts, c.Parts},
+		{"Positions", got.Positions, c.Positions}, {"Notes", got.Notes, c.Notes}, {"Details", got.Details, c.Details},
+	} {
+		if !reflect.DeepEqual(f.got, f.want) {
+			t.Errorf("Open(Write(c)).%s: got %+v, want %+v", f.name, f.got, f.want)
+		}
+	}
+	for i := 0; i < c.VehicleParts.Len(); i++ {
+		if g, w := got.VehicleParts.Get(i).ToArray(), c.VehicleParts.Get(i).ToArray(); !reflect.DeepEqual(g, w) {
+			t.Errorf("VehicleParts.Get(%d): got %v, want %v", i, g, w)
+		}
+	}
+	for i := range c.Parts {
+		g, _ := got.PartDetail(uint32(i))
+		w, _ := c.PartDetail(uint32(i))
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("PartDetail(%d): got %+v, want %+v", i, g, w)
+		}
+	}
+	if d := got.Details.For(1, 0); len(d) != 2 {
+		t.Errorf("Details.For(1, 0): got %v, want 2 entries", d)
+	}
+	if d := got.Details.For(0, 1); d != nil {
+		t.Errorf("Details.For(0, 1): got %v, want nil", d)
+	}
+}
+
+func TestWriteIsDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	a, err := Write(filepath.Join(dir, "a.snap"), handCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Write(filepath.Join(dir, "b.snap"), handCatalog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Hash != b.Hash {
+		t.Errorf("Write twice: hashes %s and %s differ", a.Hash, b.Hash)
+	}
+	c := handCatalog()
+	c.Parts[0].Name = "Brake pads (sintered)"
+	d, _ := Write(filepath.Join(dir, "d.snap"), c)
+	if d.Hash == a.Hash {
+		t.Errorf("Write(changed catalog): hash did not change")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 3 {
+		t.Errorf("Write left temporary files: %v", entries)
+	}
+}
+
+// corrupt rewrites one stored value in a snapshot file.
+func corrupt(t *testing.T, path string, f func(tx *bolt.Tx) error) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o644, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Update(f); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+}
+
+func TestOpenRejectsDamage(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		f    func(tx *bolt.Tx) error
+		want string
+	}{
+		{"format version", func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte("format"), u32key(99)) }, "format version 99"},
+		{"section replaced", func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketSections).Bucket([]byte("parts")).Put(u32key(0), zenc.EncodeAll([]byte("garbage"), nil))
+		}, "has the wrong size"},
+		{"content changed", func(tx *bolt.Tx) error {
+			b := tx.Bucket(bucketSections).Bucket([]byte("brands"))
+			plain, _ := zdec.DecodeAll(b.Get(u32key(0)), nil)
+			plain[len(plain)-1] ^= 1 // same size, different content
+			return b.Put(u32key(0), zenc.EncodeAll(plain, nil))
+		}, "content hash"},
+		{"chunk not zstd", func(tx *bolt.Tx) error {
+			return tx.Bucket(bucketSections).Bucket([]byte("makes")).Put(u32key(0), []byte("not zstd"))
+		}, "section makes chunk 0"},
+		{"section missing", func(tx *bolt.Tx) error { return tx.Bucket(bucketSections).DeleteBucket([]byte("notes")) }, "missing section notes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.snap")
+			if _, err := Write(path, handCatalog()); err != nil {
+				t.Fatal(err)
+			}
+			corrupt(t, path, tc.f)
+			_, _, err := Open(path)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrFormat) {
+				t.Errorf("Open(%s): got %v, want an ErrFormat naming %q", tc.name, err, tc.want)
+			}
+		})
+	}
+	path := filepath.Join(t.TempDir(), "not.snap")
+	os.WriteFile(path, []byte("plain text"), 0o644)
+	if _, _, err := Open(path); !errors.Is(err, ErrFormat) {
+		t.Errorf("Open(text file): got %v, want ErrFormat", err)
+	}
+}
+
+// FuzzDecodeSections feeds arbitrary bytes to every table decoder: an error, never a panic.
+func FuzzDecodeSections(f *testing.F) {
+	good := encodeSections(handCatalog())
+	for _, name := range sectionOrder {
+		f.Add(name, good[name])
+	}
+	f.Fuzz(func(t *testing.T, name string, b []byte) {
+		s := encodeSections(handCatalog())
+		s[name] = b
+		c, err := decodeSections(s)
+		if err == nil && c == nil {
+			t.Fatal("decodeSections: nil catalog without an error")
+		}
+	})
+}

@@ -1,0 +1,75 @@
+package gen
+
+import "strings"
+
+// A Profile sizes a generated catalog. The counts are targets: Generate lands within a few
+// percent of them and reports the exact numbers in Stats.
+type Profile struct {
+	Name string
+	// Vehicles is the number of expanded (model, submodel, year) vehicles, including the implicit
+	// wildcard vehicle of every model-year.
+	Vehicles int
+	Parts    int
+	Brands   int
+	// Links is the number of (part, vehicle, position) links after year ranges are expanded.
+	Links   int
+	Tenants int
+}
+
+var profiles = []Profile{
+	{Name: "tiny", Vehicles: 50, Parts: 200, Brands: 5, Links: 2_000, Tenants: 3},
+	{Name: "small", Vehicles: 5_000, Parts: 50_000, Brands: 60, Links: 1_000_000, Tenants: 50},
+	{Name: "eu", Vehicles: 150_000, Parts: 1_000_000, Brands: 600, Links: 50_000_000, Tenants: 1_000},
+}
+
+// ProfileByName returns one of the profiles of the spec: tiny, small or eu.
+func ProfileByName(name string) (Profile, bool) {
+	for _, p := range profiles {
+		if strings.EqualFold(p.Name, name) {
+			return p, true
+		}
+	}
+	return Profile{}, false
+}
+
+// ProfileNames lists the built-in profiles from smallest to largest.
+func ProfileNames() []string {
+	names := make([]string, len(profiles))
+	for i, p := range profiles {
+		names[i] = p.Name
+	}
+	return names
+}
+
+// Compression selects how the CSV files are written.
+type Compression string
+
+const (
+	CompressNone Compression = "none"
+	CompressGzip Compression = "gz"
+	CompressZstd Compression = "zst"
+)
+
+// Options are the output settings that do not change the generated content.
+type Options struct {
+	Compress Compression
+}
+
+// DefaultOptions writes plain CSV.
+func DefaultOptions() Options { return Options{Compress: CompressNone} }
+
+// Stats reports exactly what Generate wrote.
+type Stats struct {
+	VehicleRows int // rows of vehicles.csv
+	Models      int
+	Makes       int
+	// Vehicles counts distinct expanded (model, submodel, year) vehicles, including the implicit
+	// wildcard vehicle of every model-year.
+	Vehicles       int
+	Parts          int
+	UniversalParts int
+	Brands         int
+	FitmentRows    int
+	FitmentLinks   int // (part, vehicle, position) links after year expansion; all distinct
+	Tenants        int
+}

@@ -197,6 +197,7 @@ func (s *Store) Create(t Tenant) (Tenant, Keys, error) {
 	if err != nil {
 		return Tenant{}, Keys{}, err
 	}
+	t = t.clone()
 	s.mu.Lock()
 	c := t
 	s.tenants[t.ID] = &c
@@ -217,6 +218,7 @@ func putKeys(tx *bolt.Tx, id string, hp, hs keyHash) error {
 
 // RotateKeys replaces both keys of a tenant; the old ones stop working when it returns.
 func (s *Store) RotateKeys(id string) (Keys, error) {
+	id = strings.Clone(id)
 	keys, err := newKeys()
 	if err != nil {
 		return Keys{}, err
@@ -280,12 +282,16 @@ func (s *Store) Get(id string) (Tenant, bool) {
 	return t.clone(), true
 }
 
+// clone deep-copies t, strings included: callers may hand in strings that alias a reused
+// request buffer.
 func (t *Tenant) clone() Tenant {
 	c := *t
+	c.ID, c.Name, c.Type = strings.Clone(t.ID), strings.Clone(t.Name), strings.Clone(t.Type)
+	c.Currency, c.Language = strings.Clone(t.Currency), strings.Clone(t.Language)
 	if t.Config != nil {
 		c.Config = make(map[string]string, len(t.Config))
 		for k, v := range t.Config {
-			c.Config[k] = v
+			c.Config[strings.Clone(k)] = strings.Clone(v)
 		}
 	}
 	return c
@@ -353,7 +359,7 @@ func (s *Store) SetConfig(id string, set map[string]*string) (map[string]string,
 	}
 	s.mu.Lock()
 	c := t.clone()
-	s.tenants[id] = &c
+	s.tenants[c.ID] = &c
 	s.mu.Unlock()
 	if t.Config == nil {
 		t.Config = map[string]string{}
@@ -398,6 +404,8 @@ func (s *Store) Unsubscribe(id, brand string) (engine.TenantChange, error) {
 }
 
 func (s *Store) setSubscription(id, brand string, on bool) (engine.TenantChange, error) {
+	// Callers may pass strings that alias a reused request buffer (fiber); keep copies.
+	id, brand = strings.Clone(id), strings.Clone(brand)
 	k := key(brand)
 	if k == "" {
 		return engine.TenantChange{}, fmt.Errorf("%w: empty brand", ErrInvalid)
@@ -497,7 +505,7 @@ func (s *Store) UpdateItems(id string, ups []ItemUpdate) (engine.TenantChange, e
 					return err
 				}
 			}
-			it.PartNumber, it.Brand = u.PartNumber, u.Brand
+			it.PartNumber, it.Brand = strings.Clone(u.PartNumber), strings.Clone(u.Brand)
 			if u.Active != nil {
 				a := *u.Active
 				it.Active = &a

@@ -1,0 +1,69 @@
+package httpapi
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/fitment/fitment/tenant"
+)
+
+// NewTenant is the body of POST /api/admin/tenants. ID is optional (a random one is made).
+type NewTenant struct {
+	ID       string `json:"id"`
+	Name     string `json:"name"`
+	Type     string `json:"type"`
+	Currency string `json:"currency"`
+	Language string `json:"language"`
+}
+
+// TenantKeys answers tenant creation and key rotation; keys are shown only here.
+type TenantKeys struct {
+	ID             string `json:"id"`
+	PublishableKey string `json:"publishableKey"`
+	SecretKey      string `json:"secretKey"`
+}
+
+// TenantInfo is a tenant as operators list it (never its keys).
+type TenantInfo struct {
+	ID            string    `json:"id"`
+	Name          string    `json:"name"`
+	Type          string    `json:"type"`
+	Currency      string    `json:"currency"`
+	Language      string    `json:"language"`
+	Created       time.Time `json:"created"`
+	Subscriptions []string  `json:"subscriptions"`
+}
+
+func (s *Server) createTenant(c *fiber.Ctx) error {
+	var req NewTenant
+	if err := readJSON(c, s.opts.BodyLimit, &req); err != nil {
+		return err
+	}
+	t, keys, err := s.store.Create(tenant.Tenant{ID: req.ID, Name: req.Name, Type: req.Type, Currency: req.Currency, Language: req.Language})
+	if err != nil {
+		return err
+	}
+	c.Location("/api/admin/tenants/" + t.ID)
+	return sendJSON(c, http.StatusCreated, TenantKeys{ID: t.ID, PublishableKey: keys.Publishable, SecretKey: keys.Secret})
+}
+
+func (s *Server) listTenants(c *fiber.Ctx) error {
+	ts := s.store.List()
+	out := make([]TenantInfo, 0, len(ts))
+	for _, t := range ts {
+		out = append(out, TenantInfo{ID: t.ID, Name: t.Name, Type: t.Type, Currency: t.Currency,
+			Language: t.Language, Created: t.Created, Subscriptions: s.store.Subscriptions(t.ID)})
+	}
+	return sendJSON(c, http.StatusOK, out)
+}
+
+func (s *Server) rotateKeys(c *fiber.Ctx) error {
+	id := c.Params("id")
+	keys, err := s.store.RotateKeys(id)
+	if err != nil {
+		return err
+	}
+	return sendJSON(c, http.StatusOK, TenantKeys{ID: id, PublishableKey: keys.Publishable, SecretKey: keys.Secret})
+}

@@ -1,0 +1,158 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+)
+
+// fasthttp's own compression has no zstd, so responses are compressed here, after the
+// handler, with klauspost/compress.
+
+var (
+	zstdEnc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	gzipPool   = sync.Pool{New: func() any { w, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed); return w }}
+)
+
+// pickEncoding chooses zstd over gzip among the encodings the client accepts (q > 0).
+func pickEncoding(accept string) string {
+	var zstdOK, gzipOK bool
+	for _, part := range strings.Split(accept, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if v, ok := strings.CutPrefix(strings.TrimSpace(params), "q="); ok {
+			if q, err := strconv.ParseFloat(v, 64); err != nil || q <= 0 {
+				continue
+			}
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "zstd":
+			zstdOK = true
+		case "gzip", "x-gzip":
+			gzipOK = true
+		}
+	}
+	switch {
+	case zstdOK:
+		return "zstd"
+	case gzipOK:
+		return "gzip"
+	}
+	return ""
+}
+
+// compressMiddleware compresses successful bodies of at least min bytes.
+func compressMiddleware(min int) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := c.Next(); err != nil {
+			return err
+		}
+		res := c.Response()
+		body := res.Body()
+		if len(body) < min || res.StatusCode() != http.StatusOK || c.Method() == http.MethodHead ||
+			len(res.Header.Peek(fiber.HeaderContentEncoding)) > 0 || res.IsBodyStream() {
+			return nil
+		}
+		enc := pickEncoding(c.Get(fiber.HeaderAcceptEncoding))
+		if enc == "" {
+			return nil
+		}
+		var out []byte
+		switch enc {
+		case "zstd":
+			out = zstdEnc.EncodeAll(body, make([]byte, 0, len(body)/3))
+		case "gzip":
+			var buf bytes.Buffer
+			buf.Grow(len(body) / 3)
+			w := gzipPool.Get().(*gzip.Writer)
+			w.Reset(&buf)
+			w.Write(body)
+			w.Close()
+			gzipPool.Put(w)
+			out = buf.Bytes()
+		}
+		res.SetBodyRaw(out)
+		res.Header.Set(fiber.HeaderContentEncoding, enc)
+		if etag := res.Header.Peek(fiber.HeaderETag); len(etag) > 1 {
+			// A strong ETag names one representation: the compressed one gets its own.
+			e := string(etag)
+			res.Header.Set(fiber.HeaderETag, e[:len(e)-1]+"-"+enc+`"`)
+		}
+		if vary := string(res.Header.Peek(fiber.HeaderVary)); !strings.Contains(strings.ToLower(vary), "accept-encoding") {
+			if vary == "" {
+				res.Header.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
+			} else {
+				res.Header.Set(fiber.HeaderVary, vary+", "+fiber.HeaderAcceptEncoding)
+			}
+		}
+		return nil
+	}
+}
+
+// readJSON decodes a write request's JSON body into v: 415 unless the content type is JSON
+// (or the content encoding is not gzip, zstd or identity), 413 when the body, decoded,
+// exceeds limit, 400 when it is not valid JSON.
+func readJSON(c *fiber.Ctx, limit int, v any) error {
+	ct := c.Get(fiber.HeaderContentType)
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || !(mt == fiber.MIMEApplicationJSON || strings.HasSuffix(mt, "+json")) {
+		return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"content type %q is not supported: send application/json", ct)
+	}
+	body := c.Request().Body() // raw: c.Body() would decode gzip itself, without our limit
+	var r io.Reader
+	switch enc := strings.ToLower(strings.TrimSpace(c.Get(fiber.HeaderContentEncoding))); enc {
+	case "", "identity":
+	case "gzip", "x-gzip":
+		zr, err := gzip.NewReader(bytes.NewReader(body))
+		if err != nil {
+			return errorf(http.StatusBadRequest, "bad_body", "body is not valid gzip")
+		}
+		r = zr
+	case "zstd":
+		zr, err := zstd.NewReader(bytes.NewReader(body), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(limit)+1))
+		if err != nil {
+			return errorf(http.StatusBadRequest, "bad_body", "body is not valid zstd")
+		}
+		defer zr.Close()
+		r = zr
+	default:
+		return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
+			"content encoding %q is not supported: send gzip, zstd or identity", enc)
+	}
+	if r != nil {
+		b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
+		if len(b) > limit || errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
+			return errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body too large (limit %d bytes decoded)", limit)
+		}
+		if err != nil {
+			return errorf(http.StatusBadRequest, "bad_body", "body does not decompress: %v", err)
+		}
+		body = b
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return errorf(http.StatusBadRequest, "bad_body", "request body is empty")
+	}
+	if err := json.Unmarshal(body, v); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) && te.Field == "" {
+			want := "an object"
+			if te.Type.Kind() == reflect.Slice {
+				want = "an array"
+			}
+			return errorf(http.StatusBadRequest, "bad_body", "body must be %s, not %s", want, te.Value)
+		}
+		return errorf(http.StatusBadRequest, "bad_body", "body is not valid JSON: %v", err)
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strconv"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// varyStorefront is on every cacheable storefront answer: the answer depends on the key
+// (the tenant), and a shared cache must never hand one tenant's answer to another.
+const varyStorefront = "X-API-Key, Accept-Encoding, Accept-Language"
+
+func sendJSON(c *fiber.Ctx, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	c.Status(status)
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(body)
+}
+
+// sendCacheable answers a storefront GET with Cache-Control, Vary and a strong ETag (a
+// hash of the body), or 304 when If-None-Match already names that ETag.
+func sendCacheable(c *fiber.Ctx, v any, maxAge int) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	sum := sha256.Sum256(body)
+	etag := `"` + hex.EncodeToString(sum[:16]) + `"`
+	c.Set(fiber.HeaderCacheControl, "public, max-age="+strconv.Itoa(maxAge))
+	c.Set(fiber.HeaderVary, varyStorefront)
+	c.Set(fiber.HeaderETag, etag)
+	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatches(inm, etag) {
+		c.Response().ResetBody()
+		c.Status(fiber.StatusNotModified)
+		return nil
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(body)
+}
+
+// etagMatches applies If-None-Match's weak comparison; it also accepts the tag as
+// suffixed by response compression ("…-gzip").
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" {
+			return true
+		}
+		t = strings.TrimPrefix(t, "W/")
+		if t == etag {
+			return true
+		}
+		for _, enc := range []string{"-gzip\"", "-zstd\""} {
+			if base, ok := strings.CutSuffix(t, enc); ok && base+`"` == etag {
+				return true
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,278 @@
+// Package httpapi is the HTTP surface of the fitment engine (see the project's API
+// reference): the storefront /api/t/*, the portal back end /api/app/*, the operators'
+// /api/admin/* and the health probes, on fiber.
+//
+// Handlers depend on two narrow seams: Engine (the fitment engine, *Live in production)
+// and the durable tenant store. Every write persists in the store first, then updates the
+// engine, then answers, under one writer lock, so the engine never disagrees with the
+// store about the order of two writes.
+//
+// A Server is safe for concurrent use; SetReady and SetDraining may be called at any time.
+package httpapi
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"log"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
+
+	"github.com/fitment/fitment/tenant"
+)
+
+// Options configures a Server.
+type Options struct {
+	Engine     Engine
+	Store      *tenant.Store
+	AdminToken string // "" disables /api/admin/*
+
+	BodyLimit    int           // request body limit in bytes, also after decompression
+	MaxInFlight  int           // requests handled at once; more wait up to QueueWait
+	QueueWait    time.Duration // then get 503
+	CompressMin  int           // smallest response body worth compressing
+	ReadTimeout  time.Duration
+	WriteTimeout time.Duration
+	IdleTimeout  time.Duration
+	Logger       *log.Logger
+}
+
+// DefaultOptions returns the production defaults, without Engine, Store and AdminToken.
+func DefaultOptions() Options {
+	return Options{
+		BodyLimit:    64 << 20, // a 100,000-row feed fits
+		MaxInFlight:  256,
+		QueueWait:    2 * time.Second,
+		CompressMin:  1024,
+		ReadTimeout:  30 * time.Second,
+		WriteTimeout: 60 * time.Second,
+		IdleTimeout:  120 * time.Second,
+	}
+}
+
+// Server is the HTTP API.
+type Server struct {
+	opts     Options
+	eng      Engine
+	store    *tenant.Store
+	app      *fiber.App
+	log      *log.Logger
+	admin    [sha256.Size]byte
+	adminOn  bool
+	ready    atomic.Bool
+	draining atomic.Bool
+	sem      chan struct{}
+	wmu      sync.Mutex // orders writes: store, then engine
+}
+
+// New builds a server from o; zero fields of o take DefaultOptions' values.
+func New(o Options) *Server {
+	d := DefaultOptions()
+	if o.BodyLimit <= 0 {
+		o.BodyLimit = d.BodyLimit
+	}
+	if o.MaxInFlight <= 0 {
+		o.MaxInFlight = d.MaxInFlight
+	}
+	if o.QueueWait <= 0 {
+		o.QueueWait = d.QueueWait
+	}
+	if o.CompressMin <= 0 {
+		o.CompressMin = d.CompressMin
+	}
+	if o.ReadTimeout <= 0 {
+		o.ReadTimeout = d.ReadTimeout
+	}
+	if o.WriteTimeout <= 0 {
+		o.WriteTimeout = d.WriteTimeout
+	}
+	if o.IdleTimeout <= 0 {
+		o.IdleTimeout = d.IdleTimeout
+	}
+	if o.Logger == nil {
+		o.Logger = log.New(os.Stderr, "httpapi: ", log.LstdFlags)
+	}
+	s := &Server{opts: o, eng: o.Engine, store: o.Store, log: o.Logger, sem: make(chan struct{}, o.MaxInFlight)}
+	if o.AdminToken != "" {
+		s.admin, s.adminOn = sha256.Sum256([]byte(o.AdminToken)), true
+	}
+	s.app = fiber.New(fiber.Config{
+		AppName:               "fitmentd",
+		ErrorHandler:          s.errorHandler,
+		BodyLimit:             o.BodyLimit,
+		ReadTimeout:           o.ReadTimeout,
+		WriteTimeout:          o.WriteTimeout,
+		IdleTimeout:           o.IdleTimeout,
+		DisableStartupMessage: true,
+		// Part numbers may hold an encoded '/'; handlers unescape path parameters.
+		UnescapePath: false,
+	})
+	s.routes()
+	return s
+}
+
+// App returns the fiber application (for Listen, Listener, Test, ShutdownWithContext).
+func (s *Server) App() *fiber.App { return s.app }
+
+// SetReady marks the server ready (catalog and tenants loaded) or not.
+func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
+
+// SetDraining makes /readyz fail from now on, ahead of a shutdown.
+func (s *Server) SetDraining() { s.draining.Store(true) }
+
+func (s *Server) version() string {
+	if v := s.eng.Version(); v != "" {
+		return v
+	}
+	return "none"
+}
+
+type handlers map[string]fiber.Handler // method → handler
+
+// route registers path's handlers and answers every other method with 405 and Allow.
+func (s *Server) route(path string, hs handlers) {
+	allow := make([]string, 0, len(hs)+1)
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		h, ok := hs[m]
+		if !ok {
+			if m == http.MethodHead && hs[http.MethodGet] != nil {
+				allow = append(allow, m) // fiber answers HEAD for GET routes
+			}
+			continue
+		}
+		s.app.Add(m, path, h)
+		allow = append(allow, m)
+	}
+	allowHeader := strings.Join(allow, ", ")
+	s.app.All(path, func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderAllow, allowHeader)
+		return errorf(http.StatusMethodNotAllowed, "method_not_allowed", "method %s is not allowed on %s (allowed: %s)", c.Method(), path, allowHeader)
+	})
+}
+
+func (s *Server) routes() {
+	app := s.app
+	app.Use(recover.New(recover.Config{
+		EnableStackTrace: true,
+		StackTraceHandler: func(c *fiber.Ctx, e any) {
+			s.log.Printf("panic in %s %s: %v", c.Method(), c.Path(), e)
+		},
+	}))
+	app.Use(s.common)
+	app.Use(compressMiddleware(s.opts.CompressMin))
+
+	app.Get("/healthz", func(c *fiber.Ctx) error { return sendJSON(c, 200, fiber.Map{"status": "ok"}) })
+	app.Get("/readyz", s.readyz)
+
+	app.Use("/api/t", cors, s.keyAuth(false))
+	app.Use("/api/app", s.keyAuth(true))
+	app.Use("/api/admin", s.adminAuth)
+
+	get := func(h fiber.Handler) handlers { return handlers{http.MethodGet: h} }
+	s.route("/api/t/years", get(s.years))
+	s.route("/api/t/makes", get(s.makes))
+	s.route("/api/t/models", get(s.models))
+	s.route("/api/t/vehicles", get(s.vehicles))
+	s.route("/api/t/parts", get(s.parts))
+	s.route("/api/t/parts/:partNumber", get(s.part))
+	s.route("/api/t/categories", get(s.categories))
+	s.route("/api/t/config", get(s.config))
+
+	s.route("/api/app/subscriptions", get(s.listSubscriptions))
+	s.route("/api/app/subscriptions/:brand", handlers{http.MethodPut: s.subscribe, http.MethodDelete: s.unsubscribe})
+	s.route("/api/app/catalog-items", handlers{http.MethodPut: s.catalogItems})
+	s.route("/api/app/config", handlers{http.MethodGet: s.appConfig, http.MethodPut: s.putConfig})
+
+	s.route("/api/admin/tenants", handlers{http.MethodGet: s.listTenants, http.MethodPost: s.createTenant})
+	s.route("/api/admin/tenants/:id/keys/rotate", handlers{http.MethodPost: s.rotateKeys})
+
+	app.Use(func(c *fiber.Ctx) error {
+		return errorf(http.StatusNotFound, "not_found", "no such endpoint: %s %s", c.Method(), c.Path())
+	})
+}
+
+// common stamps X-Catalog-Version on every answer (handlers holding a view overwrite it
+// with the view's own version) and bounds the number of requests in flight.
+func (s *Server) common(c *fiber.Ctx) error {
+	c.Set("X-Catalog-Version", s.version())
+	select {
+	case s.sem <- struct{}{}:
+	default:
+		t := time.NewTimer(s.opts.QueueWait)
+		select {
+		case s.sem <- struct{}{}:
+			t.Stop()
+		case <-t.C:
+			return errorf(http.StatusServiceUnavailable, "overloaded", "too many requests in flight, retry later")
+		}
+	}
+	defer func() { <-s.sem }()
+	return c.Next()
+}
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	switch {
+	case s.draining.Load():
+		return errorf(http.StatusServiceUnavailable, "draining", "shutting down")
+	case !s.ready.Load() || s.eng.Version() == "":
+		return errorf(http.StatusServiceUnavailable, "no_catalog", "no catalog loaded yet")
+	}
+	return sendJSON(c, 200, fiber.Map{"status": "ready", "catalogVersion": s.eng.Version()})
+}
+
+// cors opens the storefront surface to browsers and answers preflights.
+func cors(c *fiber.Ctx) error {
+	c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+	c.Set(fiber.HeaderAccessControlExposeHeaders, "ETag, X-Total-Count, X-Catalog-Version")
+	if c.Method() == http.MethodOptions {
+		c.Set(fiber.HeaderAccessControlAllowMethods, "GET, HEAD, OPTIONS")
+		c.Set(fiber.HeaderAccessControlAllowHeaders, "X-API-Key, Content-Type, If-None-Match, Accept-Language")
+		c.Set(fiber.HeaderAccessControlMaxAge, "86400")
+		c.Status(http.StatusNoContent)
+		return nil
+	}
+	return c.Next()
+}
+
+const localTenant = "tenant"
+
+// keyAuth authenticates X-API-Key; secretOnly refuses publishable keys (403).
+func (s *Server) keyAuth(secretOnly bool) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		key := c.Get("X-API-Key")
+		if key == "" {
+			return errorf(http.StatusUnauthorized, "unauthorized", "missing X-API-Key header")
+		}
+		id, kind, ok := s.store.Authenticate(key)
+		if !ok {
+			return errorf(http.StatusUnauthorized, "unauthorized", "unknown API key")
+		}
+		if secretOnly && kind != tenant.Secret {
+			return errorf(http.StatusForbidden, "forbidden", "a publishable key cannot use %s: use the secret key", c.Path())
+		}
+		c.Locals(localTenant, id)
+		return c.Next()
+	}
+}
+
+func tenantID(c *fiber.Ctx) string { id, _ := c.Locals(localTenant).(string); return id }
+
+func (s *Server) adminAuth(c *fiber.Ctx) error {
+	tok, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	if !ok || tok == "" {
+		c.Set(fiber.HeaderWWWAuthenticate, "Bearer")
+		return errorf(http.StatusUnauthorized, "unauthorized", "missing admin token (Authorization: Bearer …)")
+	}
+	h := sha256.Sum256([]byte(strings.TrimSpace(tok)))
+	if !s.adminOn || subtle.ConstantTimeCompare(h[:], s.admin[:]) != 1 {
+		c.Set(fiber.HeaderWWWAuthenticate, "Bearer")
+		return errorf(http.StatusUnauthorized, "unauthorized", "wrong admin token")
+	}
+	return c.Next()
+}

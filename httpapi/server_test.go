@@ -1,0 +1,507 @@
+package httpapi
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/fitment/fitment/tenant"
+)
+
+const adminToken = "test-admin-token"
+
+type env struct {
+	t     *testing.T
+	srv   *Server
+	eng   *fakeEngine
+	store *tenant.Store
+	a, b  tenant.Keys // tenant "a" subscribes EBC; tenant "b" subscribes K&N
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	store, err := tenant.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.Close() })
+	eng := newFakeEngine()
+	srv := New(Options{Engine: eng, Store: store, AdminToken: adminToken, BodyLimit: 64 << 10,
+		Logger: log.New(io.Discard, "", 0)})
+	e := &env{t: t, srv: srv, eng: eng, store: store}
+	_, e.a, err = store.Create(tenant.Tenant{ID: "a", Name: "Tenant A", Currency: "EUR", Language: "de"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, e.b, err = store.Create(tenant.Tenant{ID: "b", Name: "Tenant B", Currency: "SEK", Language: "sv"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng.load("v1")
+	srv.SetReady(true)
+	e.do("PUT", "/api/app/subscriptions/EBC", e.a.Secret, nil).want(200)
+	e.do("PUT", "/api/app/subscriptions/k%26n", e.b.Secret, nil).want(200)
+	return e
+}
+
+type resp struct {
+	t *testing.T
+	*http.Response
+	body []byte
+	req  string
+}
+
+// do sends a request; body, when not nil, is sent as JSON (a string is sent as is).
+func (e *env) do(method, path, key string, body any, headers ...string) *resp {
+	e.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	default:
+		buf, _ := json.Marshal(b)
+		r = bytes.NewReader(buf)
+	}
+	req := httptest.NewRequest(method, path, r)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if key != "" {
+		req.Header.Set("X-API-Key", key)
+	}
+	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+		} else {
+			req.Header.Set(headers[i], headers[i+1])
+		}
+	}
+	res, err := e.srv.App().Test(req, -1)
+	if err != nil {
+		e.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	return &resp{t: e.t, Response: res, body: b, req: method + " " + path}
+}
+
+// serve runs the server on a loopback port until the test ends and returns its base URL.
+func serve(t *testing.T, srv *Server) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.App().Listener(ln)
+	t.Cleanup(func() { srv.App().ShutdownWithTimeout(time.Second) })
+	return "http://" + ln.Addr().String()
+}
+
+func (r *resp) want(status int) *resp {
+	r.t.Helper()
+	if r.StatusCode != status {
+		r.t.Fatalf("%s: got status %d, want %d; body %s", r.req, r.StatusCode, status, r.body)
+	}
+	return r
+}
+
+func (r *resp) json(v any) *resp {
+	r.t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		r.t.Fatalf("%s: body %q: %v", r.req, r.body, err)
+	}
+	return r
+}
+
+func (r *resp) errCode() (code, msg string) {
+	var e struct {
+		Error struct{ Code, Message string }
+	}
+	json.Unmarshal(r.body, &e)
+	return e.Error.Code, e.Error.Message
+}
+
+func TestCascadeAndParts(t *testing.T) {
+	e := newEnv(t)
+	var years []int
+	e.do("GET", "/api/t/years", e.a.Publishable, nil).want(200).json(&years)
+	if len(years) != 2 || years[0] != 2024 || years[1] != 2019 {
+		t.Errorf("years(a): got %v, want [2024 2019]", years)
+	}
+	var makes []map[string]string
+	e.do("GET", "/api/t/makes?year=2024", e.a.Publishable, nil).want(200).json(&makes)
+	if len(makes) != 1 || makes[0]["name"] != "Can-Am" || makes[0]["id"] != "mk-canam" {
+		t.Errorf("makes(a, 2024): got %v", makes)
+	}
+	var models []map[string]string
+	e.do("GET", "/api/t/models?makeId=mk-canam&year=2024&type=ATV", e.a.Publishable, nil).want(200).json(&models)
+	if len(models) != 1 || models[0]["id"] != "md-out" {
+		t.Errorf("models(a): got %v", models)
+	}
+	var vehicles []map[string]any
+	e.do("GET", "/api/t/vehicles?modelId=md-out&year=2024", e.a.Publishable, nil).want(200).json(&vehicles)
+	if len(vehicles) != 1 || vehicles[0]["id"] != "v1" || vehicles[0]["submodel"] != "X-MR" || vehicles[0]["modelId"] != "md-out" {
+		t.Errorf("vehicles(a): got %v", vehicles)
+	}
+	r := e.do("GET", "/api/t/parts?vehicleId=v1&limit=10&offset=0&lang=de-AT", e.a.Secret, nil).want(200)
+	var parts []map[string]any
+	r.json(&parts)
+	if len(parts) != 1 || parts[0]["partNumber"] != "EBC-1" || parts[0]["name"] != "Brake pads (de)" ||
+		parts[0]["price"] != nil || parts[0]["stock"] != nil {
+		t.Errorf("parts(a, v1): got %v", parts)
+	}
+	if fits, ok := parts[0]["fitments"].([]any); !ok || fits == nil {
+		t.Errorf("parts(a, v1): fitments %v, want []", parts[0]["fitments"])
+	}
+	if got := r.Header.Get("X-Total-Count"); got != "1" {
+		t.Errorf("parts(a, v1): X-Total-Count %q, want 1", got)
+	}
+	// Accept-Language is the fallback for lang.
+	e.do("GET", "/api/t/parts?vehicleId=v1", e.a.Publishable, nil, "Accept-Language", "fr;q=0.5, de-CH").want(200).json(&parts)
+	if parts[0]["name"] != "Brake pads (de)" {
+		t.Errorf("parts(Accept-Language de-CH): got name %v", parts[0]["name"])
+	}
+
+	var cats []map[string]any
+	e.do("GET", "/api/t/categories", e.a.Publishable, nil).want(200).json(&cats)
+	if len(cats) != 1 || cats[0]["name"] != "Brakes" || cats[0]["parentId"] != nil {
+		t.Errorf("categories(a): got %v", cats)
+	}
+}
+
+func TestPartDetail(t *testing.T) {
+	e := newEnv(t)
+	e.do("PUT", "/api/app/subscriptions/Alphatrac", e.a.Secret, nil).want(200)
+	var d map[string]any
+	e.do("GET", "/api/t/parts/ebc-1", e.a.Publishable, nil).want(200).json(&d)
+	if d["partNumber"] != "EBC-1" || d["brand"] != "EBC" {
+		t.Errorf("part(ebc-1): got %v", d)
+	}
+	for _, f := range []string{"images", "oemNumbers", "categoryPath"} {
+		if v, ok := d[f].([]any); !ok || v == nil {
+			t.Errorf("part(ebc-1).%s: got %v, want []", f, d[f])
+		}
+	}
+	e.do("GET", "/api/t/parts/AT%2F1", e.a.Publishable, nil).want(200).json(&d)
+	if d["partNumber"] != "AT/1" {
+		t.Errorf("part(AT%%2F1): got %v", d["partNumber"])
+	}
+	r := e.do("GET", "/api/t/parts/KN-1", e.a.Publishable, nil).want(404)
+	if code, msg := r.errCode(); code != "not_found" || !strings.Contains(msg, "KN-1") {
+		t.Errorf("part(KN-1) outside catalog: got %s %q", code, msg)
+	}
+	e.do("GET", "/api/t/parts/NOPE", e.a.Publishable, nil).want(404)
+}
+
+func TestEmptyListsAreArrays(t *testing.T) {
+	e := newEnv(t)
+	// Tenant c has no subscriptions: every list is [].
+	_, kc, err := e.store.Create(tenant.Tenant{ID: "c", Name: "C", Currency: "EUR", Language: "en"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/t/years", "/api/t/makes", "/api/t/models", "/api/t/vehicles?modelId=md-out",
+		"/api/t/parts?vehicleId=v1", "/api/t/categories", "/api/t/makes?year=1999"} {
+		r := e.do("GET", path, kc.Publishable, nil).want(200)
+		if string(r.body) != "[]" {
+			t.Errorf("GET %s (empty tenant): got %s, want []", path, r.body)
+		}
+	}
+	r := e.do("GET", "/api/app/subscriptions", kc.Secret, nil).want(200)
+	if string(r.body) != "[]" {
+		t.Errorf("GET /api/app/subscriptions (none): got %s, want []", r.body)
+	}
+}
+
+func TestAuth(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct {
+		method, path, key string
+		body              any
+		status            int
+		code              string
+	}{
+		{"GET", "/api/t/years", "", nil, 401, "unauthorized"},
+		{"GET", "/api/t/years", "pk_wrong", nil, 401, "unauthorized"},
+		{"GET", "/api/t/years", e.a.Publishable, nil, 200, ""},
+		{"GET", "/api/t/years", e.a.Secret, nil, 200, ""},
+		{"GET", "/api/app/subscriptions", "", nil, 401, "unauthorized"},
+		{"GET", "/api/app/subscriptions", "sk_wrong", nil, 401, "unauthorized"},
+		{"GET", "/api/app/subscriptions", e.a.Publishable, nil, 403, "forbidden"},
+		{"PUT", "/api/app/subscriptions/EBC", e.a.Publishable, nil, 403, "forbidden"},
+		{"PUT", "/api/app/catalog-items", e.a.Publishable, "[]", 403, "forbidden"},
+		{"PUT", "/api/app/config", e.a.Publishable, "{}", 403, "forbidden"},
+		{"GET", "/api/admin/tenants", "", nil, 401, "unauthorized"},
+		{"GET", "/api/admin/tenants", e.a.Secret, nil, 401, "unauthorized"},
+	}
+	for _, tc := range tests {
+		r := e.do(tc.method, tc.path, tc.key, tc.body)
+		if r.StatusCode != tc.status {
+			t.Errorf("%s %s (key %q): got %d, want %d; %s", tc.method, tc.path, tc.key, r.StatusCode, tc.status, r.body)
+			continue
+		}
+		if code, _ := r.errCode(); code != tc.code {
+			t.Errorf("%s %s (key %q): got code %q, want %q", tc.method, tc.path, tc.key, code, tc.code)
+		}
+	}
+	r := e.do("GET", "/api/admin/tenants", "", nil, "Authorization", "Bearer wrong")
+	r.want(401)
+	e.do("GET", "/api/admin/tenants", "", nil, "Authorization", "Bearer "+adminToken).want(200)
+}
+
+func TestBadParameters(t *testing.T) {
+	e := newEnv(t)
+	tests := []struct{ path, param string }{
+		{"/api/t/makes?year=abc", "year"},
+		{"/api/t/makes?year=-1", "year"},
+		{"/api/t/years?type=boat", "type"},
+		{"/api/t/makes?type=car", "type"},
+		{"/api/t/models?year=20x4", "year"},
+		{"/api/t/vehicles", "modelId"},
+		{"/api/t/vehicles?modelId=md-out&year=x", "year"},
+		{"/api/t/parts", "vehicleId"},
+		{"/api/t/parts?vehicleId=v1&limit=abc", "limit"},
+		{"/api/t/parts?vehicleId=v1&limit=0", "limit"},
+		{"/api/t/parts?vehicleId=v1&limit=100000", "limit"},
+		{"/api/t/parts?vehicleId=v1&offset=-5", "offset"},
+		{"/api/t/parts?vehicleId=v1&includeUniversal=maybe", "includeUniversal"},
+		{"/api/t/parts?vehicleId=v1&lang=d3", "lang"},
+	}
+	for _, tc := range tests {
+		r := e.do("GET", tc.path, e.a.Publishable, nil)
+		code, msg := r.errCode()
+		if r.StatusCode != 400 || code != "bad_parameter" || !strings.Contains(msg, tc.param) {
+			t.Errorf("GET %s: got %d %s %q, want 400 naming %s", tc.path, r.StatusCode, code, msg, tc.param)
+		}
+		if strings.Contains(string(r.body), "goroutine") {
+			t.Errorf("GET %s: body has a stack trace", tc.path)
+		}
+	}
+	// An unknown vehicle is a 404, an unknown make an empty list.
+	e.do("GET", "/api/t/parts?vehicleId=nope", e.a.Publishable, nil).want(404)
+	if r := e.do("GET", "/api/t/models?makeId=nope", e.a.Publishable, nil).want(200); string(r.body) != "[]" {
+		t.Errorf("models(unknown make): got %s, want []", r.body)
+	}
+}
+
+func TestNotFoundAndMethodNotAllowed(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/nope", "", nil).want(404)
+	if code, _ := r.errCode(); code != "not_found" || r.Header.Get("Content-Type") != "application/json" {
+		t.Errorf("GET /nope: got code %q, content type %q", code, r.Header.Get("Content-Type"))
+	}
+	e.do("GET", "/api/t/nope", e.a.Publishable, nil).want(404)
+	tests := []struct{ method, path, key, allow string }{
+		{"POST", "/api/t/years", e.a.Publishable, "GET, HEAD"},
+		{"DELETE", "/api/t/parts/EBC-1", e.a.Publishable, "GET, HEAD"},
+		{"GET", "/api/app/catalog-items", e.a.Secret, "PUT"},
+		{"POST", "/api/app/subscriptions/EBC", e.a.Secret, "PUT, DELETE"},
+		{"DELETE", "/api/admin/tenants", "", "GET, HEAD, POST"},
+		{"POST", "/healthz", "", ""},
+	}
+	for _, tc := range tests {
+		var r *resp
+		if strings.HasPrefix(tc.path, "/api/admin") {
+			r = e.do(tc.method, tc.path, "", nil, "Authorization", "Bearer "+adminToken)
+		} else {
+			r = e.do(tc.method, tc.path, tc.key, nil)
+		}
+		if tc.path == "/healthz" {
+			// Probes are GET only; fiber answers other methods on them with 404 or 405.
+			if r.StatusCode != 404 && r.StatusCode != 405 {
+				t.Errorf("POST /healthz: got %d", r.StatusCode)
+			}
+			continue
+		}
+		if r.StatusCode != 405 || r.Header.Get("Allow") != tc.allow {
+			t.Errorf("%s %s: got %d Allow %q, want 405 Allow %q", tc.method, tc.path, r.StatusCode, r.Header.Get("Allow"), tc.allow)
+		}
+		if code, _ := r.errCode(); code != "method_not_allowed" {
+			t.Errorf("%s %s: got code %q", tc.method, tc.path, code)
+		}
+	}
+}
+
+func TestBodyRules(t *testing.T) {
+	e := newEnv(t)
+	// fiber's in-memory Test cannot show a 413: the server refuses the body before any
+	// handler, so this part talks to a real listener.
+	base := serve(t, e.srv)
+	big := "[" + strings.Repeat(`{"partNumber":"EBC-1","stock":1},`, 4000) + `{"partNumber":"EBC-1"}]`
+	req, _ := http.NewRequest("PUT", base+"/api/app/catalog-items", strings.NewReader(big))
+	req.Header.Set("X-API-Key", e.a.Secret)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	r := &resp{t: t, Response: res, body: b, req: "PUT /api/app/catalog-items (big)"}
+	r.want(413)
+	if code, _ := r.errCode(); code != "body_too_large" || strings.Contains(string(b), "goroutine") {
+		t.Errorf("PUT catalog-items (too large): got code %q body %s", code, b)
+	}
+	r = e.do("PUT", "/api/app/catalog-items", e.a.Secret, `[]`, "Content-Type", "text/plain").want(415)
+	if code, _ := r.errCode(); code != "unsupported_media_type" {
+		t.Errorf("PUT catalog-items (text/plain): got code %q", code)
+	}
+	e.do("PUT", "/api/app/catalog-items", e.a.Secret, `[]`, "Content-Type", "").want(415)
+	e.do("POST", "/api/admin/tenants", "", `{"name":"x"}`, "Authorization", "Bearer "+adminToken, "Content-Type", "application/x-www-form-urlencoded").want(415)
+	e.do("PUT", "/api/app/catalog-items", e.a.Secret, `[]`, "Content-Type", "application/json; charset=utf-8").want(200)
+	r = e.do("PUT", "/api/app/catalog-items", e.a.Secret, `{"partNumber":"EBC-1"}`).want(400)
+	if _, msg := r.errCode(); !strings.Contains(msg, "array") {
+		t.Errorf("PUT catalog-items (object): got %q, want a message about an array", msg)
+	}
+	e.do("PUT", "/api/app/catalog-items", e.a.Secret, `[{`).want(400)
+
+	// Compressed request bodies.
+	body := []byte(`[{"partNumber":"EBC-1","stock":5}]`)
+	var gz bytes.Buffer
+	w := gzip.NewWriter(&gz)
+	w.Write(body)
+	w.Close()
+	e.do("PUT", "/api/app/catalog-items", e.a.Secret, gz.Bytes(), "Content-Encoding", "gzip").want(200)
+	enc, _ := zstd.NewWriter(nil)
+	e.do("PUT", "/api/app/catalog-items", e.a.Secret, enc.EncodeAll([]byte(`[{"partNumber":"EBC-1","stock":6}]`), nil), "Content-Encoding", "zstd").want(200)
+	var parts []map[string]any
+	e.do("GET", "/api/t/parts?vehicleId=v1", e.a.Publishable, nil).want(200).json(&parts)
+	if parts[0]["stock"] != 6.0 {
+		t.Errorf("stock after zstd body: got %v, want 6", parts[0]["stock"])
+	}
+	e.do("PUT", "/api/app/catalog-items", e.a.Secret, body, "Content-Encoding", "br").want(415)
+	// A zip bomb is cut at the body limit.
+	bomb := enc.EncodeAll([]byte("["+strings.Repeat(" ", 1<<20)+"]"), nil)
+	e.do("PUT", "/api/app/catalog-items", e.a.Secret, bomb, "Content-Encoding", "zstd").want(413)
+}
+
+func TestNoCatalog(t *testing.T) {
+	e := newEnv(t)
+	e.eng.load("")
+	e.srv.SetReady(false)
+	for _, p := range []string{"/api/t/years", "/api/t/makes", "/api/t/parts?vehicleId=v1", "/api/t/parts/EBC-1", "/api/t/categories"} {
+		r := e.do("GET", p, e.a.Publishable, nil).want(503)
+		if code, _ := r.errCode(); code != "no_catalog" {
+			t.Errorf("GET %s before load: got code %q, want no_catalog", p, code)
+		}
+		if r.Header.Get("X-Catalog-Version") == "" {
+			t.Errorf("GET %s before load: no X-Catalog-Version", p)
+		}
+	}
+	e.do("PUT", "/api/app/subscriptions/EBC", e.a.Secret, nil).want(503)
+	e.do("PUT", "/api/app/catalog-items", e.a.Secret, `[]`).want(503)
+	e.do("GET", "/api/t/config", e.a.Publishable, nil).want(200)
+	e.do("GET", "/healthz", "", nil).want(200)
+	e.do("GET", "/readyz", "", nil).want(503)
+	e.eng.load("v2")
+	e.srv.SetReady(true)
+	e.do("GET", "/readyz", "", nil).want(200)
+	e.srv.SetDraining()
+	r := e.do("GET", "/readyz", "", nil).want(503)
+	if code, _ := r.errCode(); code != "draining" {
+		t.Errorf("readyz while draining: got code %q", code)
+	}
+}
+
+func TestHeaders(t *testing.T) {
+	e := newEnv(t)
+	r := e.do("GET", "/api/t/years", e.a.Publishable, nil).want(200)
+	checks := map[string]string{
+		"X-Catalog-Version":             "v1",
+		"Cache-Control":                 "public, max-age=600",
+		"Vary":                          "X-API-Key, Accept-Encoding, Accept-Language",
+		"Access-Control-Allow-Origin":   "*",
+		"Access-Control-Expose-Headers": "ETag, X-Total-Count, X-Catalog-Version",
+		"Content-Type":                  "application/json",
+	}
+	for h, want := range checks {
+		if got := r.Header.Get(h); got != want {
+			t.Errorf("GET /api/t/years: %s %q, want %q", h, got, want)
+		}
+	}
+	etag := r.Header.Get("ETag")
+	if !strings.HasPrefix(etag, `"`) || len(etag) < 10 {
+		t.Fatalf("GET /api/t/years: ETag %q, want a strong tag", etag)
+	}
+	r = e.do("GET", "/api/t/years", e.a.Publishable, nil, "If-None-Match", etag).want(304)
+	if len(r.body) != 0 || r.Header.Get("ETag") != etag || r.Header.Get("X-Catalog-Version") != "v1" {
+		t.Errorf("304: body %q ETag %q", r.body, r.Header.Get("ETag"))
+	}
+	e.do("GET", "/api/t/years", e.a.Publishable, nil, "If-None-Match", `"other"`).want(200)
+	// Another tenant's answer differs, so does its tag.
+	if rb := e.do("GET", "/api/t/years", e.b.Publishable, nil).want(200); rb.Header.Get("ETag") == etag {
+		t.Errorf("tenants a and b got the same ETag %s for different years", etag)
+	}
+
+	r = e.do("GET", "/api/t/config", e.a.Publishable, nil).want(200)
+	if r.Header.Get("Cache-Control") != "public, max-age=300" || string(r.body) != `{"mapboxToken":""}` {
+		t.Errorf("config: Cache-Control %q body %s", r.Header.Get("Cache-Control"), r.body)
+	}
+	// X-Catalog-Version on every answer, errors and probes included.
+	for _, p := range []string{"/healthz", "/readyz", "/nope", "/api/t/years?year=x"} {
+		if r := e.do("GET", p, e.a.Publishable, nil); r.Header.Get("X-Catalog-Version") != "v1" {
+			t.Errorf("GET %s: X-Catalog-Version %q, want v1", p, r.Header.Get("X-Catalog-Version"))
+		}
+	}
+	if r := e.do("GET", "/api/t/years", "", nil); r.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("401 on /api/t: no CORS header, a browser could not read the error")
+	}
+
+	// Preflight.
+	r = e.do("OPTIONS", "/api/t/parts?vehicleId=v1", "", nil, "Origin", "https://shop.example",
+		"Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "x-api-key")
+	r.want(204)
+	if !strings.Contains(r.Header.Get("Access-Control-Allow-Headers"), "X-API-Key") || r.Header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(r.Header.Get("Access-Control-Allow-Methods"), "GET") {
+		t.Errorf("preflight: headers %v", r.Header)
+	}
+}
+
+func TestCompression(t *testing.T) {
+	e := newEnv(t)
+	// Enough visible parts for a body over the threshold: all brands, long names come from the fake.
+	e.do("PUT", "/api/app/subscriptions/Alphatrac", e.a.Secret, nil).want(200)
+	e.do("PUT", "/api/app/subscriptions/K&N", e.a.Secret, nil).want(200)
+	e.srv.opts.CompressMin = 1 // the fake's answers are small
+	e.srv.app = New(Options{Engine: e.eng, Store: e.store, CompressMin: 1, Logger: e.srv.log}).app
+	plain := e.do("GET", "/api/t/categories", e.a.Publishable, nil).want(200)
+	for _, enc := range []string{"zstd", "gzip"} {
+		r := e.do("GET", "/api/t/categories", e.a.Publishable, nil, "Accept-Encoding", enc).want(200)
+		if r.Header.Get("Content-Encoding") != enc {
+			t.Errorf("Accept-Encoding %s: Content-Encoding %q", enc, r.Header.Get("Content-Encoding"))
+			continue
+		}
+		var got []byte
+		if enc == "zstd" {
+			d, _ := zstd.NewReader(nil)
+			got, _ = d.DecodeAll(r.body, nil)
+		} else {
+			zr, _ := gzip.NewReader(bytes.NewReader(r.body))
+			got, _ = io.ReadAll(zr)
+		}
+		if !bytes.Equal(got, plain.body) {
+			t.Errorf("Accept-Encoding %s: decoded %q, want %q", enc, got, plain.body)
+		}
+		etag := r.Header.Get("ETag")
+		if etag == plain.Header.Get("ETag") {
+			t.Errorf("Accept-Encoding %s: same strong ETag as the identity body", enc)
+		}
+		e.do("GET", "/api/t/categories", e.a.Publishable, nil, "Accept-Encoding", enc, "If-None-Match", etag).want(304)
+	}
+	if r := e.do("GET", "/api/t/categories", e.a.Publishable, nil, "Accept-Encoding", "gzip;q=0, br"); r.Header.Get("Content-Encoding") != "" {
+		t.Errorf("Accept-Encoding gzip;q=0: got Content-Encoding %q", r.Header.Get("Content-Encoding"))
+	}
+}

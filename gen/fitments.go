@@ -69,7 +69,11 @@ func (f *fitter) fit(pn string, k *partKind, want int, rng *rand.Rand, makes []s
 			m := f.u.models[ms[(start+j)%len(ms)]]
 			if broad || len(m.subs) == 0 || rng.IntN(100) < 45 {
 				need -= f.row(pn, m, "", m.years, need, broad, pos, k, rng)
-				continue
+				// Sometimes listed for some trims as well (often in other years than the
+				// wildcard row): the same part catalogued twice, as real data does.
+				if broad || len(m.subs) == 0 || need <= 0 || rng.IntN(2) == 0 {
+					continue
+				}
 			}
 			n := 1 + rng.IntN(min(3, len(m.subs)))
 			if need > n*len(m.years) {

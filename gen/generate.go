@@ -122,7 +122,6 @@ func writePartsAndFitments(p Profile, u *universe, brands []brand, seed uint64, 
 	// Links per fitted part, corrected as we go so the total lands near the profile's target
 	// whatever the truncation of the heavy tail does to the mean.
 	mean := float64(p.Links) / (float64(p.Parts) * 0.99)
-	expected := 0.0
 	var sb strings.Builder
 	var makes []string
 	for bi := range brands {
@@ -141,11 +140,10 @@ func writePartsAndFitments(p Profile, u *universe, brands []brand, seed uint64, 
 			kind := &kinds[ki]
 			makes = makes[:0]
 			if !universal {
-				corr := 1.0
-				if fit.links > 0 {
-					corr = min(4, max(0.25, expected/float64(fit.links)))
-				}
-				expected += mean
+				// Spread what is left of the link budget over the parts still to come.
+				left := float64(p.Parts - st.Parts)
+				corr := (float64(p.Links) - float64(fit.links)) / (left * mean)
+				corr = min(8, max(0.25, corr))
 				makes = fit.fit(pn, kind, linkTarget(mean*corr, rng), rng, makes)
 			}
 			writePart(po, b, bi, k, pn, kind, universal, makes, rng, &sb)

@@ -140,8 +140,12 @@ func buildUniverse(p Profile, seeds []modelSeed, rng *rand.Rand) *universe {
 			goal = 12
 		}
 		m := newModel(seeds[si], goal, spanCap, rng)
+		c := countVehicles(m)
+		if total > 0 && total+c > p.Vehicles+p.Vehicles/10 {
+			continue // would overshoot the profile; a smaller model may still fit
+		}
 		u.models = append(u.models, m)
-		total += countVehicles(m)
+		total += c
 	}
 	slices.SortFunc(u.models, func(a, b *model) int {
 		if c := strings.Compare(a.make, b.make); c != 0 {
@@ -172,8 +176,15 @@ func newModel(s modelSeed, goal, spanCap int, rng *rand.Rand) *model {
 	}
 	// The latest years of the model, at most spanCap of them, and no stray early year that a
 	// catch-all VIN rule left far before the rest.
-	n := min(len(s.years), 2+rng.IntN(spanCap))
-	years := slices.Clone(s.years[len(s.years)-n:])
+	src := s.years
+	n := min(len(src), 2+rng.IntN(spanCap))
+	big := goal > 8*len(src)
+	if big {
+		// The biggest profile needs more model-years than the tightly dated ones.
+		src = s.allYears
+		n = len(src)
+	}
+	years := slices.Clone(src[len(src)-n:])
 	for i := len(years) - 1; i > 0; i-- {
 		if years[i]-years[i-1] > 3 {
 			years = years[i:]
@@ -186,7 +197,7 @@ func newModel(s modelSeed, goal, spanCap int, rng *rand.Rand) *model {
 	}
 
 	nsubs := max(0, int(math.Round(float64(goal)/float64(len(years))-1+rng.NormFloat64()*0.7)))
-	nsubs = min(nsubs, 60, 4+2*len(years))
+	nsubs = min(nsubs, 60, 6+(3+btoi(big))*len(years))
 	names := submodelNames(s, nsubs, rng)
 
 	// Generation boundaries are shared by all submodels of a model.
@@ -197,7 +208,7 @@ func newModel(s modelSeed, goal, spanCap int, rng *rand.Rand) *model {
 	union := map[int]bool{}
 	for _, name := range names {
 		ys := years
-		if len(years) > 1 && rng.IntN(2) == 0 {
+		if len(years) > 1 && rng.IntN(4) < 2-btoi(big) {
 			lo := rng.IntN(len(years))
 			hi := lo + 1 + rng.IntN(len(years)-lo)
 			ys = years[lo:hi]
@@ -303,4 +314,11 @@ func (u *universe) index() {
 			u.byMask[mask] = l
 		}
 	}
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -30,7 +30,8 @@ func typeIndex(t string) int { return slices.Index(vehicleTypes, t) }
 // A modelSeed is one real (make, model) with the years and trims vPIC knows for it.
 type modelSeed struct {
 	make, model, typ string
-	years            []int // sorted, distinct
+	years            []int // sorted, distinct; tightly dated years when vPIC has any
+	allYears         []int // also the years of catch-all VIN rules (latest 20), for big profiles
 	trims            []string
 	cc               int
 }
@@ -228,6 +229,17 @@ func loadSeeds() ([]modelSeed, error) {
 		if len(a.tight) == 0 && len(s.years) > 15 {
 			s.years = s.years[len(s.years)-15:]
 		}
+		for y := range a.loose {
+			if !a.tight[y] {
+				s.allYears = append(s.allYears, y)
+			}
+		}
+		s.allYears = append(s.allYears, s.years...)
+		slices.Sort(s.allYears)
+		s.allYears = slices.Compact(s.allYears)
+		if len(s.allYears) > 20 {
+			s.allYears = s.allYears[len(s.allYears)-20:]
+		}
 		for _, t := range a.trims {
 			s.trims = append(s.trims, t)
 		}
@@ -301,6 +313,7 @@ func curatedSeeds() []modelSeed {
 		for y := c.from; y <= c.to; y++ {
 			s.years = append(s.years, y)
 		}
+		s.allYears = s.years
 		out[i] = s
 	}
 	return out

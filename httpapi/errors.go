@@ -101,6 +101,5 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	c.Response().Header.Del(fiber.HeaderETag)
 	c.Response().Header.Del(fiber.HeaderContentEncoding)
 	c.Response().Header.Del("X-Total-Count")
-	c.Status(ae.Status)
-	return c.JSON(fiber.Map{"error": ae})
+	return sendJSON(c, ae.Status, fiber.Map{"error": ae})
 }

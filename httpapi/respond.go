@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -14,8 +15,19 @@ import (
 // (the tenant), and a shared cache must never hand one tenant's answer to another.
 const varyStorefront = "X-API-Key, Accept-Encoding, Accept-Language"
 
+// marshal encodes v without escaping <, > and & (answers are JSON, not HTML).
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}
+
 func sendJSON(c *fiber.Ctx, status int, v any) error {
-	body, err := json.Marshal(v)
+	body, err := marshal(v)
 	if err != nil {
 		return err
 	}
@@ -27,7 +39,7 @@ func sendJSON(c *fiber.Ctx, status int, v any) error {
 // sendCacheable answers a storefront GET with Cache-Control, Vary and a strong ETag (a
 // hash of the body), or 304 when If-None-Match already names that ETag.
 func sendCacheable(c *fiber.Ctx, v any, maxAge int) error {
-	body, err := json.Marshal(v)
+	body, err := marshal(v)
 	if err != nil {
 		return err
 	}

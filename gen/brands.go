@@ -3,7 +3,6 @@ package gen
 import (
 	"math"
 	"math/rand/v2"
-	"slices"
 	"strings"
 )
 
@@ -129,17 +128,13 @@ func makeBrands(n, parts int, rng *rand.Rand) []brand {
 		cats = append(cats, c)
 	}
 
-	// Zipf-like sizes with a random real brand on top, so the big brands differ per seed only
-	// in order, not in the shape of the distribution.
+	// Zipf-like sizes in list order: the well-known real brands are the big ones, and the
+	// invented padding of the eu profile forms the long tail.
 	weights := make([]float64, n)
 	sum := 0.0
 	for i := range weights {
 		weights[i] = 1 / math.Pow(float64(i+1), 1.05)
 		sum += weights[i]
-	}
-	rank := rng.Perm(n)
-	if n <= len(realBrands) {
-		rank = identity(n) // tiny and small keep the curated order: the famous brands are big
 	}
 	brands := make([]brand, n)
 	usedPrefix := map[string]bool{}
@@ -147,7 +142,7 @@ func makeBrands(n, parts int, rng *rand.Rand) []brand {
 	for i := range brands {
 		b := &brands[i]
 		b.name, b.country = names[i], countries[i]
-		b.parts = max(1, int(float64(parts)*weights[rank[i]]/sum))
+		b.parts = max(1, int(float64(parts)*weights[i]/sum))
 		assigned += b.parts
 		for ki, k := range kinds {
 			for _, c := range cats[i] {
@@ -169,22 +164,13 @@ func makeBrands(n, parts int, rng *rand.Rand) []brand {
 		b.step = 1 + rng.IntN(7)
 	}
 	// Rounding leaves a remainder; the biggest brand absorbs it so the total is exact.
-	big := slices.Index(rank, 0)
-	brands[big].parts += parts - assigned
+	brands[0].parts += parts - assigned
 	first := 0
 	for i := range brands {
 		brands[i].firstIdx = first
 		first += brands[i].parts
 	}
 	return brands
-}
-
-func identity(n int) []int {
-	p := make([]int, n)
-	for i := range p {
-		p[i] = i
-	}
-	return p
 }
 
 // uniquePrefix derives an all-letter part-number prefix from a brand name. Prefixes are unique,

@@ -204,7 +204,7 @@ func TestGolden(t *testing.T) {
 			t.Fatalf("%s: %v (run go test ./httpapi -update)", name, err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("%s: %s differs from %s:\n%s", name, g.Request, path, got)
+			t.Errorf("%s: %s differs from %s (if the generator or engine changed on purpose, review and run go test ./httpapi -update):\n%s", name, g.Request, path, got)
 		}
 	}
 

@@ -3,8 +3,7 @@ package ingest
 import (
 	"cmp"
 	"fmt"
-	"math/bits"
-	"slices"
+		"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -170,28 +169,26 @@ func assemble(vs *vehicleSet, ps *partSet, fs *fitmentSet, rep *Report) *snapsho
 	noteNew := sortedOrder(fs.notes)
 	cat.Positions = permute(fs.positions, posNew)
 	cat.Notes = permute(fs.notes, noteNew)
-	for i := range fs.details {
-		d := &fs.details[i]
+	fs.details.each(func(d *fitDetail) {
 		d.pos = uint16(posNew[d.pos])
 		d.note = noteNew[d.note]
-	}
-	slices.SortFunc(fs.details, func(a, b fitDetail) int {
-		if c := cmp.Compare(a.vp, b.vp); c != 0 {
-			return c
-		}
-		if c := cmp.Compare(a.pos, b.pos); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.seq, b.seq)
 	})
 
 	nV, nP := len(cat.Vehicles), len(cat.Parts)
-	scratch := make([]uint64, len(fs.links))
-	links := radixSort(fs.links, scratch, bitLen(nV)+33)
-	if len(links) > 0 && &links[0] == &scratch[0] {
-		scratch = fs.links
+	// Details by (vehicle, part, position), stably: merging keeps the first values given.
+	pBits, posBits := bitLen(nP), bitLen(len(cat.Positions))
+	var dets []fitDetail
+	if bitLen(nV)+pBits+posBits <= 64 {
+		dets, _ = radixSort(&fs.details, bitLen(nV)+pBits+posBits, func(d *fitDetail) uint64 {
+			return (d.vp>>32)<<(pBits+posBits) | uint64(uint32(d.vp))<<posBits | uint64(d.pos)
+		}, nil)
+	} else { // far beyond any real catalog; correct, only slower
+		fs.details.each(func(d *fitDetail) { dets = append(dets, *d) })
+		slices.SortStableFunc(dets, func(a, b fitDetail) int {
+			return cmp.Or(cmp.Compare(a.vp, b.vp), cmp.Compare(a.pos, b.pos))
+		})
 	}
-	fs.links = nil
+	links, scratch := radixSort(&fs.links, bitLen(nV)+33, func(x *uint64) uint64 { return *x }, nil)
 
 	// Vehicle-major pass: VehicleParts, Details, and the links rewritten part-major in
 	// place (a link's slot is never ahead of the reading position).
@@ -199,7 +196,6 @@ func assemble(vs *vehicleSet, ps *partSet, fs *fitmentSet, rep *Report) *snapsho
 	cat.Details.Offsets = make([]uint32, nV+1)
 	var entries []snapshot.Detail
 	var buf []uint32
-	dets := fs.details
 	out, i, di := 0, 0, 0
 	for v := 0; v < nV; v++ {
 		cat.Details.Offsets[v] = uint32(len(entries))
@@ -247,10 +243,10 @@ func assemble(vs *vehicleSet, ps *partSet, fs *fitmentSet, rep *Report) *snapsho
 	rep.Links = out
 	rep.MergedDuplicates = rep.ExpandedFitments - rep.Fitments
 	rep.DetailEntries = len(entries)
-	fs.details = nil
+	dets = nil
 
 	// Part-major pass: PartVehicles and BrandVehicles.
-	links = radixSort(links[:out], scratch[:out], bitLen(nP)+32)
+	links, _ = radixSort(flat(links[:out]), bitLen(nP)+32, func(x *uint64) uint64 { return *x }, scratch)
 	pvb := snapshot.NewPostingsBuilder(nP)
 	brandVehicles := make([]*roaring.Bitmap, len(cat.Brands))
 	i = 0
@@ -303,42 +299,4 @@ func permute(s []string, rank []uint32) []string {
 		out[r] = s[i]
 	}
 	return out
-}
-
-func bitLen(n int) int { return bits.Len(uint(n)) }
-
-// radixSort sorts the low keyBits bits of a (all other bits must be zero) by LSD radix
-// sort, using tmp (same length) as scratch, and returns whichever of the two holds the
-// result.
-func radixSort(a, tmp []uint64, keyBits int) []uint64 {
-	const digitBits = 11
-	const buckets = 1 << digitBits
-	if len(a) < 2 {
-		return a
-	}
-	passes := (keyBits + digitBits - 1) / digitBits
-	counts := make([][buckets]int, passes)
-	for _, x := range a {
-		for d := range counts {
-			counts[d][(x>>(d*digitBits))&(buckets-1)]++
-		}
-	}
-	for d := range counts {
-		shift := d * digitBits
-		c := &counts[d]
-		if c[(a[0]>>shift)&(buckets-1)] == len(a) {
-			continue // every value has this digit: the pass would not move anything
-		}
-		sum := 0
-		for b := range c {
-			c[b], sum = sum, sum+c[b]
-		}
-		for _, x := range a {
-			b := (x >> shift) & (buckets - 1)
-			tmp[c[b]] = x
-			c[b]++
-		}
-		a, tmp = tmp, a
-	}
-	return a
 }

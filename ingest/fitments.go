@@ -28,20 +28,20 @@ func packLink(v, p uint32, plain bool) uint64 {
 	return x
 }
 
-// fitDetail is a fitment that has attributes. Position and Note are interned ids in
-// first-seen order until remapped to the sorted tables.
+// fitDetail is a fitment that has attributes, kept in input order (and sorted stably
+// later) so that on merging the first given value wins. Position and Note are interned
+// ids in first-seen order until remapped to the sorted tables.
 type fitDetail struct {
 	vp   uint64 // vehicle<<32 | part
 	pos  uint16
 	qty  uint16
 	note uint32
-	seq  uint32 // input order, so that on merging the first given value wins
 }
 
 // fitmentSet is fitments.csv after parsing: links and attribute records, unsorted.
 type fitmentSet struct {
-	links     []uint64
-	details   []fitDetail
+	links     chunks[uint64]
+	details   chunks[fitDetail]
 	positions []string // interned, [0] = ""
 	notes     []string // interned, [0] = ""
 }
@@ -74,6 +74,8 @@ func readFitments(s *source, vs *vehicleSet, ps *partSet, rep *Report) (*fitment
 	var kb, mb keyBuf
 	var years []int
 	var vids []uint32
+	var lastPart []byte
+	var lastPID uint32
 
 	col := func(name string) int { return s.idx[name] }
 	cPart, cMake, cModel, cSub, cYears := col("part_number"), col("make"), col("model"), col("submodel"), col("years")
@@ -105,10 +107,15 @@ func readFitments(s *source, vs *vehicleSet, ps *partSet, rep *Report) (*fitment
 				case ys == "":
 					return "missing years"
 				}
-				pid, ok := ps.byKey[string(kb.fold(num))]
-				if !ok {
-					return "unknown part " + num
+				// Rows of one part tend to come together: skip the map for a repeat.
+				if k := kb.fold(num); string(k) != string(lastPart) {
+					id, ok := ps.byKey[string(k)]
+					if !ok {
+						return "unknown part " + num
+					}
+					lastPart, lastPID = append(lastPart[:0], k...), id
 				}
+				pid := lastPID
 				if _, ok := vs.makeByKey[string(kb.fold(mk))]; !ok {
 					return "unknown make " + mk
 				}
@@ -138,9 +145,10 @@ func readFitments(s *source, vs *vehicleSet, ps *partSet, rep *Report) (*fitment
 					}
 				}
 				vids = vids[:0]
+				yt := vs.years[uint64(model)<<32|uint64(sid)]
 				for _, y := range years {
-					vid, ok := vs.byKey[vehicleKey{model: model, sub: sid, year: uint16(y)}]
-					if !ok {
+					vid := yt.lookup(y)
+					if vid == snapshot.None {
 						return fmt.Sprintf("unknown vehicle %s/%s/%s/%d", mk, md, sub, y)
 					}
 					vids = append(vids, vid)
@@ -182,12 +190,9 @@ func readFitments(s *source, vs *vehicleSet, ps *partSet, rep *Report) (*fitment
 				rep.FitmentRows++
 				plain := pos == 0 && qty == 0 && note == 0
 				for _, vid := range vids {
-					fs.links = append(fs.links, packLink(vid, pid, plain))
+					fs.links.add(packLink(vid, pid, plain))
 					if !plain {
-						fs.details = append(fs.details, fitDetail{
-							vp: uint64(vid)<<32 | uint64(pid), pos: pos, qty: uint16(qty), note: note,
-							seq: uint32(len(fs.details)),
-						})
+						fs.details.add(fitDetail{vp: uint64(vid)<<32 | uint64(pid), pos: pos, qty: uint16(qty), note: note})
 					}
 				}
 				return ""
@@ -197,7 +202,7 @@ func readFitments(s *source, vs *vehicleSet, ps *partSet, rep *Report) (*fitment
 			rep.reject(s.name, line, bad)
 		}
 	}
-	rep.ExpandedFitments = len(fs.links)
+	rep.ExpandedFitments = fs.links.n
 	return fs, nil
 }
 

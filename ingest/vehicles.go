@@ -16,8 +16,8 @@ var vehicleColumns = []column{
 	{"years", true}, {"engine_cc", false}, {"generation", false},
 }
 
-// vehicleKey identifies a vehicle while building: the model (final id), the submodel
-// (index into vehicleSet.subs, 0 = wildcard) and the year.
+// vehicleKey identifies a vehicle while reading vehicles.csv: the model (parse order),
+// the submodel (index into subs, 0 = wildcard) and the year.
 type vehicleKey struct {
 	model uint32
 	sub   uint32
@@ -49,7 +49,32 @@ type vehicleSet struct {
 	makeByKey  map[string]uint32 // Key(make) → final make id
 	modelByKey map[string]uint32 // Key(make) + "\x00" + Key(model) → final model id
 	subs       map[string]uint32 // Key(submodel) → submodel number, "" = 0
-	byKey      map[vehicleKey]uint32
+	// years maps model<<32 | submodel number to the vehicles of that (model, submodel)
+	// by year: one map lookup a fitment row instead of one a year.
+	years map[uint64]*yearTable
+}
+
+// yearTable holds the vehicle ids of one (model, submodel) by year; None for a gap.
+type yearTable struct {
+	first int
+	vids  []uint32
+}
+
+func (t *yearTable) lookup(year int) uint32 {
+	if t == nil || year < t.first || year >= t.first+len(t.vids) {
+		return snapshot.None
+	}
+	return t.vids[year-t.first]
+}
+
+func (t *yearTable) set(year int, vid uint32) {
+	if len(t.vids) == 0 {
+		t.first = year
+	}
+	for year >= t.first+len(t.vids) {
+		t.vids = append(t.vids, snapshot.None)
+	}
+	t.vids[year-t.first] = vid
 }
 
 func readVehicles(s *source, rep *Report) (*vehicleSet, error) {
@@ -177,7 +202,7 @@ func finishVehicles(makeNames []string, models []rawModel, vehicles []rawVehicle
 		makeByKey:  make(map[string]uint32, len(makeNames)),
 		modelByKey: make(map[string]uint32, len(models)),
 		subs:       subs,
-		byKey:      make(map[vehicleKey]uint32, len(vehicles)),
+		years:      map[uint64]*yearTable{},
 	}
 	// Makes by Key(name).
 	makeOrder := make([]uint32, len(makeNames))
@@ -242,7 +267,13 @@ func finishVehicles(makeNames []string, models []rawModel, vehicles []rawVehicle
 			EngineCC:   v.engineCC,
 			Generation: v.generation,
 		}
-		vs.byKey[vehicleKey{model: v.model, sub: subs[v.subKey], year: v.year}] = uint32(i)
+		k := uint64(v.model)<<32 | uint64(subs[v.subKey])
+		t := vs.years[k]
+		if t == nil {
+			t = &yearTable{}
+			vs.years[k] = t
+		}
+		t.set(int(v.year), uint32(i)) // ascending years per (model, submodel): first is the lowest
 	}
 	return vs
 }

@@ -3,7 +3,7 @@ package ingest
 import (
 	"cmp"
 	"fmt"
-		"slices"
+	"slices"
 
 	"github.com/RoaringBitmap/roaring/v2"
 

@@ -1,0 +1,51 @@
+# The fitment engine. `make run` for a demo server, `make test` for the test suite.
+
+GO      ?= go
+BIN     := bin
+DEMO    := var/demo
+PROFILE ?= small
+SEED    ?= 1
+ADDR    ?= 127.0.0.1:8080
+
+.PHONY: all build run demo test test-race fuzz bench bench-eu vet clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+# Generate the demo catalog, build its snapshot, create the demo tenants, then serve.
+# Generated files are reused on later runs; `make clean` starts over.
+demo: build
+	@test -f $(DEMO)/catalog/fitments.csv || $(BIN)/fitctl gen --profile $(PROFILE) --seed $(SEED) --out $(DEMO)/catalog
+	@test -f $(DEMO)/catalog.snap || $(BIN)/fitctl build --in $(DEMO)/catalog --out $(DEMO)/catalog.snap
+	@$(BIN)/fitctl demo --catalog $(DEMO)/catalog --data $(DEMO)/data --snapshot $(DEMO)/catalog.snap --url http://$(ADDR)
+
+run: demo
+	$(BIN)/fitmentd --snapshot $(DEMO)/catalog.snap --data $(DEMO)/data --addr $(ADDR)
+
+vet:
+	$(GO) vet ./...
+
+test: vet
+	$(GO) test -count=1 ./...
+
+test-race:
+	$(GO) test -count=1 -race -short ./...
+
+# Short fuzzing passes over every parser; crashers land in testdata/fuzz/.
+fuzz:
+	$(GO) test ./ingest -run '^$$' -fuzz FuzzParseYears -fuzztime 30s
+	$(GO) test ./ingest -run '^$$$$' -fuzz FuzzBuild -fuzztime 30s
+	$(GO) test ./snapshot -run '^$$' -fuzz FuzzDecodeSections -fuzztime 30s
+
+# Engine benchmarks on the small profile (generated into a cache directory on first use).
+bench:
+	FITMENT_BENCH_PROFILE=small $(GO) test ./engine -run '^$$' -bench . -benchmem -count 6 -timeout 60m | tee benchmarks/last-small.txt
+
+# The benchmark of record: eu profile build, load, memory and query latencies.
+bench-eu: build
+	benchmarks/eu.sh
+
+clean:
+	rm -rf $(BIN) var

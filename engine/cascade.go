@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"slices"
 	"sort"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -29,23 +30,30 @@ func (v *View) candidates(f Filter) (*roaring.Bitmap, bool) {
 	return set, true
 }
 
-// Years lists the years with a visible vehicle, newest first.
+// Years lists the years with a visible vehicle (of f.Type), newest first. The answer
+// depends only on the view and the type, so it is computed once per view and type.
 func (v *View) Years(f Filter) []int {
-	out := []int{}
-	set := v.vehicles
+	t := snapshot.VehicleType(0)
 	if f.Type != "" {
-		t, ok := snapshot.ParseVehicleType(f.Type)
-		if !ok {
-			return out
-		}
-		set = roaring.And(set, v.cat.typeVehicles[t])
-	}
-	for _, y := range v.cat.years {
-		if set.Intersects(v.cat.yearVehicles[y]) {
-			out = append(out, y)
+		var ok bool
+		if t, ok = snapshot.ParseVehicleType(f.Type); !ok {
+			return []int{}
 		}
 	}
-	return out
+	c := &v.years[t]
+	c.once.Do(func() {
+		set := v.vehicles
+		if t != 0 {
+			set = roaring.And(set, v.cat.typeVehicles[t])
+		}
+		c.years = []int{}
+		for _, y := range v.cat.years {
+			if set.Intersects(v.cat.yearVehicles[y]) {
+				c.years = append(c.years, y)
+			}
+		}
+	})
+	return slices.Clone(c.years)
 }
 
 // Makes lists the makes with a visible vehicle (of f.Year and f.Type), by name.

@@ -105,13 +105,9 @@ func newCatalog(c *snapshot.Catalog, version string) *catalog {
 			k.typeVehicles[model.Type].Add(id)
 		}
 	}
+	// No RunOptimize on these query-side sets: roaring's run containers answer Intersects
+	// by building the whole intersection, array and bitmap containers stop at the first hit.
 	sort.Sort(sort.Reverse(sort.IntSlice(k.years)))
-	for _, b := range k.yearVehicles {
-		b.RunOptimize()
-	}
-	for _, b := range k.typeVehicles {
-		b.RunOptimize()
-	}
 
 	byName := make([]uint32, len(c.Models))
 	for i := range byName {
@@ -173,12 +169,13 @@ func (k *catalog) makeStart(m uint32) uint32 {
 	return k.makeEnd[m-1]
 }
 
-// directParts is the set of parts that fit vehicle v: its own fitments, plus those of its
-// wildcard when v is a concrete submodel. The result must not be modified.
-func (k *catalog) directParts(v uint32) *roaring.Bitmap {
-	own := k.VehicleParts.Get(int(v))
+// vehicleParts returns the parts fitted to vehicle v itself and, for a concrete
+// submodel, those fitted to its model-year's wildcard (nil for a wildcard vehicle or an
+// empty wildcard). The results must not be modified.
+func (k *catalog) vehicleParts(v uint32) (own, wild *roaring.Bitmap) {
+	own = k.VehicleParts.Get(int(v))
 	if w := k.wildcard[v]; w != v && !k.VehicleParts.Empty(int(w)) {
-		return roaring.Or(own, k.VehicleParts.Get(int(w)))
+		wild = k.VehicleParts.Get(int(w))
 	}
-	return own
+	return own, wild
 }

@@ -148,6 +148,11 @@ type View struct {
 	vehicles *roaring.Bitmap // vehicles at least one visible part fits (wildcards inherited)
 	items    map[uint32]Item // parts with a price or stock
 
+	// Answers memoised per view: they change only when the view does.
+	years [5]struct {
+		once  sync.Once
+		years []int
+	} // by snapshot.VehicleType, 0 = any type
 	catsOnce   sync.Once
 	categories []CategoryRef
 }

@@ -17,7 +17,11 @@ func (v *View) Parts(vehicleID string, q PartsQuery) (items []PartSummary, total
 	if !ok {
 		return nil, 0, fmt.Errorf("vehicle %s: %w", vehicleID, ErrNotFound)
 	}
-	hits := roaring.And(v.cat.directParts(id), v.fit)
+	own, wild := v.cat.vehicleParts(id)
+	hits := roaring.And(own, v.fit)
+	if wild != nil {
+		hits.Or(roaring.And(wild, v.fit))
+	}
 	fitting := int(hits.GetCardinality())
 	var universal *roaring.Bitmap
 	if q.IncludeUniversal {
@@ -42,7 +46,7 @@ func (v *View) Parts(vehicleID string, q PartsQuery) (items []PartSummary, total
 		}
 		for n := lo; n < min(hi, fitting) && it.HasNext(); n++ {
 			p := it.Next()
-			items = append(items, v.summary(p, q.Lang, v.fitments(id, p)))
+			items = append(items, v.summary(p, q.Lang, v.cat.fitments(id, p, own, wild)))
 		}
 	}
 	if universal != nil && hi > fitting {
@@ -58,13 +62,12 @@ func (v *View) Parts(vehicleID string, q PartsQuery) (items []PartSummary, total
 	return items, total, nil
 }
 
-// fitments lists how part p fits vehicle id: through the vehicle's own fitments and
-// through its model-year's wildcard.
-func (v *View) fitments(id, p uint32) []Fitment {
-	k := v.cat
+// fitments lists how part p fits vehicle id: through the vehicle's own fitments (own)
+// and through its model-year's wildcard (wild, nil for a wildcard vehicle).
+func (k *catalog) fitments(id, p uint32, own, wild *roaring.Bitmap) []Fitment {
 	var out []Fitment
-	add := func(veh uint32) {
-		if !k.VehicleParts.Get(int(veh)).Contains(p) {
+	add := func(veh uint32, parts *roaring.Bitmap) {
+		if parts == nil || !parts.Contains(p) {
 			return
 		}
 		ds := k.Details.For(veh, p)
@@ -76,10 +79,8 @@ func (v *View) fitments(id, p uint32) []Fitment {
 			out = appendFitment(out, k.fitment(d))
 		}
 	}
-	add(id)
-	if w := k.wildcard[id]; w != id {
-		add(w)
-	}
+	add(id, own)
+	add(k.wildcard[id], wild)
 	return out
 }
 

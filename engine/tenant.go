@@ -168,8 +168,7 @@ func (t *tenant) buildView() *View {
 		w := it.Next()
 		vehicles.AddRange(uint64(w), uint64(cat.yearEnd[w]))
 	}
-	vehicles.RunOptimize()
-	v.vehicles = vehicles
+	v.vehicles = vehicles // not run-optimised: see newCatalog
 	v.items = make(map[uint32]Item)
 	for key, it := range t.items {
 		if p, ok := cat.partByKey[key]; ok && (it.Price != nil || it.Stock != nil) {

@@ -106,6 +106,9 @@ func Write(path string, c *Catalog) (Info, error) {
 	}
 	tmpName := tmp.Name()
 	tmp.Close()
+	if err := os.Chmod(tmpName, 0o644); err != nil { // CreateTemp makes it 0600
+		return Info{}, err
+	}
 	defer os.Remove(tmpName) // no-op after the rename
 
 	db, err := bolt.Open(tmpName, 0o644, &bolt.Options{NoSync: true, NoFreelistSync: true, Timeout: time.Second})

@@ -91,6 +91,7 @@ func build(dir string, opts Options, rep *Report) (*snapshot.Catalog, error) {
 		return nil, err
 	}
 	finishFile(0, n)
+	rep.Makes, rep.Models, rep.Vehicles = len(vs.makes), len(vs.models), len(vs.vehicles)
 
 	n = len(rep.Rejects)
 	ps, err := readParts(srcs[1], rep)
@@ -98,6 +99,7 @@ func build(dir string, opts Options, rep *Report) (*snapshot.Catalog, error) {
 		return nil, err
 	}
 	finishFile(1, n)
+	rep.Parts, rep.Brands, rep.Categories = len(ps.raw), len(ps.brands), len(ps.categories)
 
 	wait := sanitizeAll(ps.raw)
 	n = len(rep.Rejects)
@@ -272,8 +274,6 @@ func assemble(vs *vehicleSet, ps *partSet, fs *fitmentSet, rep *Report) *snapsho
 	}
 	cat.BrandVehicles = bvb.Postings()
 
-	rep.Makes, rep.Models, rep.Vehicles = len(cat.Makes), len(cat.Models), len(cat.Vehicles)
-	rep.Brands, rep.Categories, rep.Parts = len(cat.Brands), len(cat.Categories), len(cat.Parts)
 	return cat
 }
 

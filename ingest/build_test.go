@@ -236,7 +236,7 @@ func TestBuildMaxRejects(t *testing.T) {
 	}
 	for _, tt := range tests {
 		cat, rep, err := buildFiles(t, files, tt.opts)
-		if (err != nil) != tt.wantErr || (cat == nil) != tt.wantErr || rep.MaxRejects != tt.limit || len(rep.Rejects) != 2 || rep.DataRows != 13 {
+		if (err != nil) != tt.wantErr || (cat == nil) != tt.wantErr || rep.MaxRejects != tt.limit || len(rep.Rejects) != 2 || rep.DataRows != 13 || rep.Parts != 3 {
 			t.Errorf("Build(%+v): got error %v, limit %d, %d of %d rejected, want error %v, limit %d, 2 of 13", tt.opts, err, rep.MaxRejects, len(rep.Rejects), rep.DataRows, tt.wantErr, tt.limit)
 		}
 		if err != nil && !errors.Is(err, ErrTooManyRejects) {

@@ -14,6 +14,8 @@ import (
 	"fmt"
 	"log"
 	"net"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"syscall"
@@ -38,7 +40,11 @@ func run() error {
 	addr := flag.String("addr", "127.0.0.1:8080", "listen `address` (port 0 picks a free port)")
 	drain := flag.Duration("drain", 2*time.Second, "delay between failing /readyz and closing the listener on shutdown")
 	stop := flag.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on shutdown")
+	debugAddr := flag.String("debug-addr", "", "serve Go's pprof handlers on this separate `address` (keep it on loopback)")
 	flag.Parse()
+	if *debugAddr != "" {
+		go func() { log.Println(http.ListenAndServe(*debugAddr, nil)) }() // net/http/pprof's handlers
+	}
 	if *snap == "" {
 		return errors.New("--snapshot is required")
 	}

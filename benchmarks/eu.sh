@@ -67,7 +67,7 @@ FITMENT_BENCH_PROFILE=$PROFILE FITMENT_BENCH_DIR=$DIR \
   echo "Machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(go version | cut -d' ' -f3). Command: \`benchmarks/eu.sh\` (PROFILE=$PROFILE)."
   echo
   echo '```'
-  grep -E '^(makes|fitment rows|rejected)' "$DIR/build.log" || true
+  grep -E '^(makes|fitment rows|rejected|wrote)' "$DIR/build.time" "$DIR/build.log" -h || true
   echo '```'
   echo
   echo "| what | measured |"

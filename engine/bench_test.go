@@ -122,11 +122,12 @@ func loadBench(b *testing.B) *benchEnv {
 
 func tenantState(t gen.Tenant) engine.TenantState {
 	st := engine.TenantState{Brands: t.Brands, Items: map[string]engine.Item{}}
+	on, off := true, false
 	for _, pn := range t.Activate {
-		st.Items[pn] = engine.Item{Active: true}
+		st.Items[pn] = engine.Item{Active: &on}
 	}
 	for _, pn := range t.Deactivate {
-		st.Items[pn] = engine.Item{Active: false}
+		st.Items[pn] = engine.Item{Active: &off}
 	}
 	return st
 }

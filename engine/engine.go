@@ -14,6 +14,7 @@
 package engine
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -44,12 +45,29 @@ func (e *Engine) Load(c *snapshot.Catalog, version string) {
 	cat := newCatalog(c, version)
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	var slots []*slot
 	e.tenants.Range(func(_, v any) bool {
-		s := v.(*slot)
-		s.t.rebase(cat)
-		s.view.Store(s.t.view)
+		slots = append(slots, v.(*slot))
 		return true
 	})
+	// Tenants derive independently of each other: use every core.
+	var wg sync.WaitGroup
+	next := make(chan *slot)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for s := range next {
+				s.t.rebase(cat)
+				s.view.Store(s.t.view)
+			}
+		}()
+	}
+	for _, s := range slots {
+		next <- s
+	}
+	close(next)
+	wg.Wait()
 	e.cat.Store(cat)
 }
 
@@ -138,6 +156,20 @@ func (e *Engine) BrandParts(brand string) (parts int, ok bool) {
 		return 0, false
 	}
 	return int(cat.brandParts[b].GetCardinality()), true
+}
+
+// PartNumber finds a part of the catalog by number, case-insensitively, whether or not any
+// tenant sees it, and returns its canonical number.
+func (e *Engine) PartNumber(partNumber string) (canonical string, ok bool) {
+	cat := e.cat.Load()
+	if cat == nil {
+		return "", false
+	}
+	p, ok := cat.partByKey[snapshot.Key(partNumber)]
+	if !ok {
+		return "", false
+	}
+	return cat.Parts[p].Number, true
 }
 
 // View is one tenant's visible catalog at one moment. It is immutable.

@@ -133,7 +133,7 @@ func (v *View) summary(p uint32, lang string, fits []Fitment) PartSummary {
 }
 
 func localName(p *snapshot.Part, lang string) string {
-	if n, ok := p.Names[lang]; ok && n != "" {
+	if n, ok := p.Names.Get(lang); ok && n != "" {
 		return n
 	}
 	return p.Name

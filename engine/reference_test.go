@@ -55,7 +55,7 @@ type refCatalog struct {
 
 type refTenant struct {
 	brands map[string]bool     // Key(brand)
-	items  map[string]bool     // Key(part number) → active
+	items  map[string]*bool    // Key(part number) → active; nil: follows the brand
 	state  engine.TenantState  // the same, as the engine is told
 	cache  map[string][]string // vkey → visible parts; cleared on every change
 }
@@ -241,15 +241,26 @@ func (c *refCatalog) write(t *testing.T, r *rand.Rand, dir string) {
 }
 
 func randomTenant(r *rand.Rand, c *refCatalog) *refTenant {
-	t := &refTenant{brands: map[string]bool{}, items: map[string]bool{}}
+	t := &refTenant{brands: map[string]bool{}, items: map[string]*bool{}}
 	for _, b := range pick(r, refBrands, r.IntN(len(refBrands)+1)) {
 		t.brands[snapshot.Key(b)] = true
 	}
 	for i := r.IntN(6); i > 0; i-- {
-		t.items[snapshot.Key(c.parts[r.IntN(len(c.parts))].number)] = r.IntN(2) == 0
+		t.items[snapshot.Key(c.parts[r.IntN(len(c.parts))].number)] = randomActive(r)
 	}
 	t.state = t.engineState()
 	return t
+}
+
+// randomActive is an explicit activation, an explicit deactivation, or unset.
+func randomActive(r *rand.Rand) *bool {
+	switch r.IntN(3) {
+	case 0:
+		return ptr(true)
+	case 1:
+		return ptr(false)
+	}
+	return nil
 }
 
 func (t *refTenant) engineState() engine.TenantState {
@@ -278,7 +289,7 @@ func (t *refTenant) randomChange(r *rand.Rand, c *refCatalog) engine.TenantChang
 	ch.Items = map[string]engine.Item{}
 	for i := r.IntN(3); i > 0; i-- {
 		pn := c.parts[r.IntN(len(c.parts))].number
-		a := r.IntN(2) == 0
+		a := randomActive(r)
 		ch.Items[pn] = engine.Item{Active: a}
 		t.items[snapshot.Key(pn)] = a
 	}
@@ -347,8 +358,8 @@ func (m *model) part(pn string) refPart {
 }
 
 func (m *model) visible(t *refTenant, pn string) bool {
-	if a, ok := t.items[snapshot.Key(pn)]; ok {
-		return a
+	if a := t.items[snapshot.Key(pn)]; a != nil {
+		return *a
 	}
 	return t.brands[snapshot.Key(m.part(pn).brand)]
 }

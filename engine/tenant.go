@@ -118,34 +118,68 @@ func (t *tenant) brandSet(b uint32, overrides []itemAt) *brandSet {
 	}
 	changed := false // does any override change the set a subscription alone gives?
 	for _, o := range overrides {
-		if o.item.Active != subscribed {
-			changed = true
-		}
-		if o.item.Active {
+		switch a := o.item.Active; {
+		case a == nil || *a == subscribed:
+			// follows the subscription
+		case *a:
 			parts.Add(o.part)
-		} else {
+			changed = true
+		default:
 			parts.Remove(o.part)
+			changed = true
 		}
 	}
 	if parts.IsEmpty() {
 		return nil
 	}
 	s := &brandSet{parts: parts}
-	if subscribed && !changed {
+	switch {
+	case subscribed && !changed:
 		s.cover = cat.BrandVehicles.Get(int(b))
-		return s
+	case subscribed:
+		s.cover = subscribedCover(cat, b, parts, overrides)
+	default:
+		s.cover = unionCover(cat, parts)
 	}
+	return s
+}
+
+// unionCover is the set of vehicles that some part of parts fits directly: for a brand
+// whose parts are activated one by one, so there are few.
+func unionCover(cat *catalog, parts *roaring.Bitmap) *roaring.Bitmap {
 	fit := roaring.AndNot(parts, cat.universal)
-	cover := roaring.New()
+	covers := make([]*roaring.Bitmap, 0, fit.GetCardinality())
 	it := fit.Iterator()
 	for it.HasNext() {
-		p := it.Next()
-		if !cat.PartVehicles.Empty(int(p)) {
-			cover.Or(cat.PartVehicles.Get(int(p)))
+		if p := it.Next(); !cat.PartVehicles.Empty(int(p)) {
+			covers = append(covers, cat.PartVehicles.Get(int(p)))
 		}
 	}
-	s.cover = cover
-	return s
+	return roaring.FastOr(covers...)
+}
+
+// subscribedCover is the cover of a subscribed brand some of whose parts are deactivated.
+// Unioning every remaining part would cost one bitmap per part of the brand (hundreds of
+// thousands for the largest); instead start from the whole brand's cover and drop the
+// vehicles that only deactivated parts reached: those a deactivated part fits and no
+// visible part of the brand does.
+func subscribedCover(cat *catalog, b uint32, parts *roaring.Bitmap, overrides []itemAt) *roaring.Bitmap {
+	var gone []*roaring.Bitmap
+	for _, o := range overrides {
+		if o.item.Active != nil && !*o.item.Active && !cat.PartVehicles.Empty(int(o.part)) {
+			gone = append(gone, cat.PartVehicles.Get(int(o.part)))
+		}
+	}
+	cover := cat.BrandVehicles.Get(int(b)).Clone()
+	fit := roaring.AndNot(parts, cat.universal)
+	it := roaring.FastOr(gone...).Iterator()
+	for it.HasNext() {
+		v := it.Next()
+		if !cat.VehicleParts.Get(int(v)).Intersects(fit) {
+			cover.Remove(v)
+		}
+	}
+	return cover
 }
 
 // buildView unions the brand sets and expands wildcard coverage to concrete submodels.

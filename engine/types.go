@@ -112,9 +112,11 @@ type PartsQuery struct {
 }
 
 // Item is a tenant's per-part state: activation and commercial data. A part is visible to
-// a tenant when its brand is subscribed or it is activated one by one, unless deactivated.
+// a tenant when it is activated one by one, or when its brand is subscribed and it is not
+// deactivated. Active nil means "not set": the part follows its brand subscription (an item
+// may exist only to carry a price or stock).
 type Item struct {
-	Active bool
+	Active *bool
 	Price  *float64 // nil = no price
 	Stock  *int64   // nil = not tracked
 }

@@ -212,11 +212,11 @@ func (s *Server) parseItem(raw json.RawMessage) (u *tenant.ItemUpdate, pn, reaso
 			up.Stock = &n
 		}
 	}
-	canonical, brand, ok := s.eng.LookupPart(pn)
+	canonical, ok := s.eng.PartNumber(pn)
 	if !ok {
 		return nil, pn, ""
 	}
-	up.PartNumber, up.Brand = canonical, brand
+	up.PartNumber = canonical
 	return &up, pn, ""
 }
 

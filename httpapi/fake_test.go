@@ -86,13 +86,13 @@ func (e *fakeEngine) BrandParts(brand string) (int, bool) {
 	return n, n > 0
 }
 
-func (e *fakeEngine) LookupPart(pn string) (string, string, bool) {
+func (e *fakeEngine) PartNumber(pn string) (string, bool) {
 	for _, p := range fakeParts {
 		if strings.EqualFold(p.number, strings.TrimSpace(pn)) {
-			return p.number, p.brand, true
+			return p.number, true
 		}
 	}
-	return "", "", false
+	return "", false
 }
 
 func (e *fakeEngine) View(id string) (View, error) {
@@ -104,8 +104,8 @@ func (e *fakeEngine) View(id string) (View, error) {
 	v := &fakeView{version: e.version, items: map[string]engine.Item{}}
 	t := e.tenant(id)
 	for _, p := range fakeParts {
-		it, ok := t.items[strings.ToLower(p.number)]
-		if ok && it.Active || !ok && t.brands[strings.ToLower(p.brand)] {
+		it := t.items[strings.ToLower(p.number)]
+		if it.Active != nil && *it.Active || it.Active == nil && t.brands[strings.ToLower(p.brand)] {
 			v.parts = append(v.parts, p)
 			v.items[p.number] = it
 		}

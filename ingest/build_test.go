@@ -129,7 +129,7 @@ func TestBuildCatalog(t *testing.T) {
 	// Part contents.
 	p := cat.Parts[p1]
 	d, _ := cat.PartDetail(p1)
-	if p.OEM != "06455" || p.Names["de"] != "Bremsbelag" || cat.Categories[p.Category].Path != "Brakes > Brake pads > Sintered" ||
+	if p.OEM != "06455" || p.Names[0] != (snapshot.Translation{Lang: "de", Text: "Bremsbelag"}) || cat.Categories[p.Category].Path != "Brakes > Brake pads > Sintered" ||
 		d.Description != "<p>Sintered pads, for mud</p>" || d.Descriptions["de"] != "<p>Gesintert</p>" || *d.WeightKg != 0.5 {
 		t.Errorf("Build: P-1: got %+v %+v", p, d)
 	}

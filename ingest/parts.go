@@ -217,10 +217,7 @@ func readParts(s *source, rep *Report) (*partSet, error) {
 						continue
 					}
 					if t.kind == "name" {
-						if p.part.Names == nil {
-							p.part.Names = map[string]string{}
-						}
-						p.part.Names[t.lang] = strings.Clone(v)
+						p.part.Names.Set(t.lang, strings.Clone(v))
 					} else {
 						if p.detail.Descriptions == nil {
 							p.detail.Descriptions = map[string]string{}

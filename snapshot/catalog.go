@@ -106,8 +106,42 @@ type Part struct {
 	OEM       string // primary OEM number ("" when none)
 	Image     string // primary image URL ("" when none)
 	Universal bool
-	// Names holds translated names by ISO 639-1 code; nil when there are none.
-	Names map[string]string
+	// Names holds the translated names; nil when there are none.
+	Names Translations
+}
+
+// Translation is a text in one language (ISO 639-1 code).
+type Translation struct {
+	Lang, Text string
+}
+
+// Translations is a short list sorted by Lang. A slice rather than a map: a million parts
+// with a handful of languages each would otherwise cost a million small maps.
+type Translations []Translation
+
+// Get returns the text in lang.
+func (ts Translations) Get(lang string) (string, bool) {
+	for _, t := range ts {
+		if t.Lang == lang {
+			return t.Text, true
+		}
+	}
+	return "", false
+}
+
+// Set adds or replaces the text in lang, keeping the list sorted.
+func (ts *Translations) Set(lang, text string) {
+	i := 0
+	for i < len(*ts) && (*ts)[i].Lang < lang {
+		i++
+	}
+	if i < len(*ts) && (*ts)[i].Lang == lang {
+		(*ts)[i].Text = text
+		return
+	}
+	*ts = append(*ts, Translation{})
+	copy((*ts)[i+1:], (*ts)[i:])
+	(*ts)[i] = Translation{lang, text}
 }
 
 // PartDetail is the product-detail content of a part.

@@ -295,22 +295,41 @@ func Open(path string) (*Catalog, Info, error) {
 	return c, info, nil
 }
 
-// contentHash is SHA-256 over every section in order (name, length, bytes), then every
-// part-detail block (length, bytes): uncompressed content only, so it does not depend on
-// the compressor or on bbolt's page layout.
+// contentHash is SHA-256 over one line per section in order (name, uncompressed length,
+// SHA-256 of its bytes), then the same for the part-detail blocks as one stream (each
+// block: length, bytes). It covers uncompressed content only, so it does not depend on the
+// compressor or on bbolt's page layout; the digests are computed on every core.
 func contentHash(sections map[string][]byte, blocks [][]byte) string {
+	digests := make([][sha256.Size]byte, len(sectionOrder)+1)
+	parallel(len(digests), func(i int) {
+		if i < len(sectionOrder) {
+			digests[i] = sha256.Sum256(sections[sectionOrder[i]])
+			return
+		}
+		h := sha256.New()
+		var n [8]byte
+		for _, b := range blocks {
+			binary.LittleEndian.PutUint64(n[:], uint64(len(b)))
+			h.Write(n[:])
+			h.Write(b)
+		}
+		h.Sum(digests[i][:0])
+	})
 	h := sha256.New()
 	var n [8]byte
-	for _, name := range sectionOrder {
+	for i, name := range append(sectionOrder[:len(sectionOrder):len(sectionOrder)], "part_details") {
+		size := 0
+		if i < len(sectionOrder) {
+			size = len(sections[name])
+		} else {
+			for _, b := range blocks {
+				size += 8 + len(b)
+			}
+		}
 		h.Write([]byte(name))
-		binary.LittleEndian.PutUint64(n[:], uint64(len(sections[name])))
+		binary.LittleEndian.PutUint64(n[:], uint64(size))
 		h.Write(n[:])
-		h.Write(sections[name])
-	}
-	for _, b := range blocks {
-		binary.LittleEndian.PutUint64(n[:], uint64(len(b)))
-		h.Write(n[:])
-		h.Write(b)
+		h.Write(digests[i][:])
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
@@ -408,13 +427,4 @@ func syncFile(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
-}
-
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

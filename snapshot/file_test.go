@@ -27,7 +27,7 @@ func handCatalog() *Catalog {
 			{ID: CategoryID("Brakes > Pads"), Name: "Pads", Parent: 0, Level: 2, Path: "Brakes > Pads"},
 		},
 		Parts: []Part{
-			{Number: "FA123", Brand: 0, Name: "Brake pads", Category: 1, OEM: "705601234", Image: "https://img.example.com/fa123.jpg", Names: map[string]string{"de": "Bremsbeläge", "sv": "Bromsbelägg"}},
+			{Number: "FA123", Brand: 0, Name: "Brake pads", Category: 1, OEM: "705601234", Image: "https://img.example.com/fa123.jpg", Names: Translations{{"de", "Bremsbeläge"}, {"sv", "Bromsbelägg"}}},
 			{Number: "KN-1", Brand: 1, Name: "Oil filter", Category: None},
 			{Number: "UNI-9", Brand: 1, Name: "Cable ties", Category: None, Universal: true},
 		},

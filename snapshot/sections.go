@@ -88,11 +88,10 @@ func encodeSections(c *Catalog) map[string][]byte {
 		} else {
 			e.byte1(0)
 		}
-		langs := sortedKeys(p.Names)
-		e.uvarint(uint64(len(langs)))
-		for _, l := range langs {
-			e.str(l)
-			e.str(p.Names[l])
+		e.uvarint(uint64(len(p.Names)))
+		for _, t := range p.Names {
+			e.str(t.Lang)
+			e.str(t.Text)
 		}
 	}
 	take("parts")
@@ -264,10 +263,9 @@ func decodeSections(s map[string][]byte) (*Catalog, error) {
 		p.Image = d.str()
 		p.Universal = d.byte1() == 1
 		if n := d.count(2); n > 0 {
-			p.Names = make(map[string]string, n)
-			for k := 0; k < n; k++ {
-				l := d.str()
-				p.Names[l] = d.str()
+			p.Names = make(Translations, n)
+			for k := range p.Names {
+				p.Names[k] = Translation{Lang: d.str(), Text: d.str()}
 			}
 		}
 	}

@@ -15,9 +15,10 @@
 // only after the bbolt transaction has committed, so readers never see an uncommitted state.
 //
 // Catalog items carry a three-state activation: explicitly active, explicitly inactive, or
-// unset ("follow the brand subscription"). State and the TenantChange values returned by
-// the write methods resolve it to the engine's two-state engine.Item, which is why the store
-// remembers each item's brand.
+// unset (an item that only carries a price or stock). The store records it as given;
+// engine.Item.Active has the same three states, and the engine resolves an unset one
+// against the brand subscription at query time, so a subscription change never rewrites
+// items.
 //
 //	st, err := tenant.Open(dir)
 //	t, keys, err := st.Create(tenant.Tenant{Name: "Moto Nord", Currency: "EUR", Language: "de"})

@@ -45,8 +45,7 @@ type keyEntry struct {
 
 // Item is a tenant's stored per-part state.
 type Item struct {
-	PartNumber string   `json:"pn"`    // canonical, as in the catalog
-	Brand      string   `json:"brand"` // the part's brand, to resolve unset activation
+	PartNumber string   `json:"pn"` // canonical, as in the catalog
 	Active     *bool    `json:"active,omitempty"`
 	Price      *float64 `json:"price,omitempty"`
 	Stock      *int64   `json:"stock,omitempty"`
@@ -57,7 +56,6 @@ type Item struct {
 // their Set flag is true; a nil value then clears them.
 type ItemUpdate struct {
 	PartNumber string
-	Brand      string
 	Active     *bool
 	SetPrice   bool
 	Price      *float64
@@ -436,20 +434,7 @@ func (s *Store) setSubscription(id, brand string, on bool) (engine.TenantChange,
 			}
 			ch.Unsubscribe = []string{stored}
 		}
-		// Items that follow the subscription flip with it.
-		return d.Bucket(bucketItems).ForEach(func(_, v []byte) error {
-			var it Item
-			if err := json.Unmarshal(v, &it); err != nil {
-				return err
-			}
-			if it.Active == nil && key(it.Brand) == k {
-				if ch.Items == nil {
-					ch.Items = map[string]engine.Item{}
-				}
-				ch.Items[it.PartNumber] = engine.Item{Active: on, Price: it.Price, Stock: it.Stock}
-			}
-			return nil
-		})
+		return nil
 	})
 	if err != nil {
 		return engine.TenantChange{}, err
@@ -493,7 +478,7 @@ func (s *Store) UpdateItems(id string, ups []ItemUpdate) (engine.TenantChange, e
 		if err != nil {
 			return err
 		}
-		subs, items := d.Bucket(bucketSubs), d.Bucket(bucketItems)
+		items := d.Bucket(bucketItems)
 		for _, u := range ups {
 			k := []byte(key(u.PartNumber))
 			if len(k) == 0 {
@@ -505,7 +490,7 @@ func (s *Store) UpdateItems(id string, ups []ItemUpdate) (engine.TenantChange, e
 					return err
 				}
 			}
-			it.PartNumber, it.Brand = strings.Clone(u.PartNumber), strings.Clone(u.Brand)
+			it.PartNumber = strings.Clone(u.PartNumber)
 			if u.Active != nil {
 				a := *u.Active
 				it.Active = &a
@@ -519,7 +504,7 @@ func (s *Store) UpdateItems(id string, ups []ItemUpdate) (engine.TenantChange, e
 			if err := putJSON(items, k, it); err != nil {
 				return err
 			}
-			ch.Items[it.PartNumber] = it.resolve(subs.Get([]byte(key(it.Brand))) != nil)
+			ch.Items[it.PartNumber] = it.engineItem()
 		}
 		return nil
 	})
@@ -529,12 +514,8 @@ func (s *Store) UpdateItems(id string, ups []ItemUpdate) (engine.TenantChange, e
 	return ch, nil
 }
 
-func (it *Item) resolve(subscribed bool) engine.Item {
-	active := subscribed
-	if it.Active != nil {
-		active = *it.Active
-	}
-	return engine.Item{Active: active, Price: it.Price, Stock: it.Stock}
+func (it *Item) engineItem() engine.Item {
+	return engine.Item{Active: it.Active, Price: it.Price, Stock: it.Stock}
 }
 
 // Item returns a tenant's stored item for a part number (compared case-insensitively).
@@ -582,7 +563,7 @@ func (s *Store) State(id string) (engine.TenantState, error) {
 			if err := json.Unmarshal(v, &it); err != nil {
 				return err
 			}
-			st.Items[it.PartNumber] = it.resolve(subs != nil && subs.Get([]byte(key(it.Brand))) != nil)
+			st.Items[it.PartNumber] = it.engineItem()
 			return nil
 		})
 	})

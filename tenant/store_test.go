@@ -126,28 +126,28 @@ func TestStateAndActivation(t *testing.T) {
 	defer s.Close()
 	tn, _ := mustCreate(t, s, Tenant{ID: "a", Name: "A", Currency: "EUR", Language: "de"})
 
-	// A price on a part of an unsubscribed brand: activation unset, so not active yet.
+	// A price alone leaves the activation unset (nil: the engine lets it follow the brand).
 	ch, err := s.UpdateItems(tn.ID, []ItemUpdate{
-		{PartNumber: "EBC-1", Brand: "EBC", SetPrice: true, Price: f64(12.5)},
-		{PartNumber: "KN-1", Brand: "K&N", Active: bp(true), SetStock: true, Stock: i64(3)},
+		{PartNumber: "EBC-1", SetPrice: true, Price: f64(12.5)},
+		{PartNumber: "KN-1", Active: bp(true), SetStock: true, Stock: i64(3)},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := map[string]engine.Item{
-		"EBC-1": {Active: false, Price: f64(12.5)},
-		"KN-1":  {Active: true, Stock: i64(3)},
+		"EBC-1": {Price: f64(12.5)},
+		"KN-1":  {Active: bp(true), Stock: i64(3)},
 	}
 	if !reflect.DeepEqual(ch.Items, want) {
 		t.Errorf("UpdateItems: got %+v, want %+v", ch.Items, want)
 	}
 
-	// Subscribing flips the unset item with it; case-insensitive, idempotent.
+	// Subscriptions: case-insensitive, idempotent, the first spelling kept.
 	ch, err = s.Subscribe(tn.ID, "ebc")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(ch.Subscribe, []string{"ebc"}) || !reflect.DeepEqual(ch.Items, map[string]engine.Item{"EBC-1": {Active: true, Price: f64(12.5)}}) {
+	if !reflect.DeepEqual(ch, engine.TenantChange{Subscribe: []string{"ebc"}}) {
 		t.Errorf("Subscribe(ebc): got %+v", ch)
 	}
 	if _, err := s.Subscribe(tn.ID, "EBC"); err != nil {
@@ -157,11 +157,11 @@ func TestStateAndActivation(t *testing.T) {
 		t.Errorf("Subscriptions: got %v, want [ebc]", got)
 	}
 
-	// A row without active keeps the activation; explicit deactivation holds under the subscription.
-	if _, err := s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: "ebc-1", Brand: "EBC", SetStock: true, Stock: i64(7)}}); err != nil {
+	// A row without active keeps the activation; an explicit deactivation is kept.
+	if _, err := s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: "ebc-1", SetStock: true, Stock: i64(7)}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: "EBC-2", Brand: "EBC", Active: bp(false)}}); err != nil {
+	if _, err := s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: "EBC-2", Active: bp(false)}}); err != nil {
 		t.Fatal(err)
 	}
 	st, err := s.State(tn.ID)
@@ -171,9 +171,9 @@ func TestStateAndActivation(t *testing.T) {
 	wantState := engine.TenantState{
 		Brands: []string{"ebc"},
 		Items: map[string]engine.Item{
-			"ebc-1": {Active: true, Price: f64(12.5), Stock: i64(7)},
-			"EBC-2": {Active: false},
-			"KN-1":  {Active: true, Stock: i64(3)},
+			"ebc-1": {Price: f64(12.5), Stock: i64(7)},
+			"EBC-2": {Active: bp(false)},
+			"KN-1":  {Active: bp(true), Stock: i64(3)},
 		},
 	}
 	if !reflect.DeepEqual(st, wantState) {
@@ -181,7 +181,7 @@ func TestStateAndActivation(t *testing.T) {
 	}
 
 	// Clearing price and stock with an explicit nil.
-	if _, err := s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: "KN-1", Brand: "K&N", SetPrice: true, SetStock: true}}); err != nil {
+	if _, err := s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: "KN-1", SetPrice: true, SetStock: true}}); err != nil {
 		t.Fatal(err)
 	}
 	it, ok, err := s.Item(tn.ID, "kn-1")
@@ -193,7 +193,7 @@ func TestStateAndActivation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !reflect.DeepEqual(ch.Unsubscribe, []string{"ebc"}) || ch.Items["ebc-1"].Active {
+	if !reflect.DeepEqual(ch, engine.TenantChange{Unsubscribe: []string{"ebc"}}) {
 		t.Errorf("Unsubscribe(EBC): got %+v", ch)
 	}
 	if got := s.Subscriptions(tn.ID); len(got) != 0 {
@@ -209,7 +209,7 @@ func TestReopen(t *testing.T) {
 	s := open(t, dir)
 	tn, keys := mustCreate(t, s, Tenant{Name: "A", Type: "reseller", Currency: "nok", Language: "nb"})
 	s.Subscribe(tn.ID, "Alphatrac")
-	s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: "AT-1", Brand: "Alphatrac", SetPrice: true, Price: f64(9.99), SetStock: true, Stock: i64(0)}})
+	s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: "AT-1", SetPrice: true, Price: f64(9.99), SetStock: true, Stock: i64(0)}})
 	tok := "pk.abc"
 	s.SetConfig(tn.ID, map[string]*string{"mapboxToken": &tok})
 	before, _ := s.State(tn.ID)

@@ -63,7 +63,7 @@ func runDemo(args []string) error {
 		return err
 	}
 	defer store.Close()
-	created, err := createDemoTenants(store, tenants, cat, filepath.Join(*data, demoKeysFile))
+	created, err := createDemoTenants(store, tenants, filepath.Join(*data, demoKeysFile))
 	if err != nil {
 		return err
 	}
@@ -97,7 +97,7 @@ func runDemo(args []string) error {
 // createDemoTenants creates the tenants not yet in the store, with their subscriptions and
 // items, and appends their keys to keysPath. Existing tenants are left alone, so running
 // demo twice changes nothing.
-func createDemoTenants(store *tenant.Store, tenants []gen.Tenant, cat *snapshot.Catalog, keysPath string) (int, error) {
+func createDemoTenants(store *tenant.Store, tenants []gen.Tenant, keysPath string) (int, error) {
 	created := 0
 	for _, gt := range tenants {
 		if _, ok := store.Get(gt.ID); ok {
@@ -121,11 +121,7 @@ func createDemoTenants(store *tenant.Store, tenants []gen.Tenant, cat *snapshot.
 		add := func(pns []string, active bool) {
 			for _, pn := range pns {
 				a := active
-				u := tenant.ItemUpdate{PartNumber: pn, Active: &a}
-				if number, brand, ok := lookupPart(cat, pn); ok {
-					u.PartNumber, u.Brand = number, brand
-				}
-				ups = append(ups, u)
+				ups = append(ups, tenant.ItemUpdate{PartNumber: pn, Active: &a})
 			}
 		}
 		add(gt.Activate, true)
@@ -137,26 +133,6 @@ func createDemoTenants(store *tenant.Store, tenants []gen.Tenant, cat *snapshot.
 		}
 	}
 	return created, nil
-}
-
-func lookupPart(cat *snapshot.Catalog, pn string) (number, brand string, ok bool) {
-	if cat == nil {
-		return "", "", false
-	}
-	k := snapshot.Key(pn)
-	lo, hi := 0, len(cat.Parts)
-	for lo < hi {
-		m := int(uint(lo+hi) >> 1)
-		if snapshot.Key(cat.Parts[m].Number) < k {
-			lo = m + 1
-		} else {
-			hi = m
-		}
-	}
-	if lo == len(cat.Parts) || snapshot.Key(cat.Parts[lo].Number) != k {
-		return "", "", false
-	}
-	return cat.Parts[lo].Number, cat.Brands[cat.Parts[lo].Brand], true
 }
 
 func appendDemoKeys(path string, t tenant.Tenant, k tenant.Keys) error {

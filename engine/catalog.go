@@ -22,7 +22,7 @@ type catalog struct {
 
 	// Vehicles are sorted by (make, model, year, submodel), so a make, a model and a
 	// model-year are each a contiguous id range [lo, hi).
-	makeEnd    []uint32 // make → one past its last vehicle
+	makeModels []uint32 // make → one past its last model (models are sorted by make)
 	modelStart []uint32 // model → its first vehicle
 	modelEnd   []uint32 // model → one past its last vehicle
 	vehMake    []uint32 // vehicle → make
@@ -33,7 +33,9 @@ type catalog struct {
 	years        []int                   // every year with a vehicle, descending
 	yearVehicles map[int]*roaring.Bitmap // year → vehicles
 	typeVehicles [5]*roaring.Bitmap      // snapshot.VehicleType → vehicles
-	modelRank    []uint32                // model → its position in (name, make) order
+	modelsByName []uint32                // every model, by (name, make)
+	minYear      int                     // years[len(years)-1]
+	nYears       int                     // years span minYear ..= years[0]
 
 	brandParts   []*roaring.Bitmap // brand → its parts
 	universal    *roaring.Bitmap   // universal parts
@@ -51,7 +53,7 @@ func newCatalog(c *snapshot.Catalog, version string) *catalog {
 		makeByID:     make(map[string]uint32, len(c.Makes)),
 		modelByID:    make(map[string]uint32, len(c.Models)),
 		vehicleByID:  make(map[string]uint32, len(c.Vehicles)),
-		makeEnd:      make([]uint32, len(c.Makes)),
+		makeModels:   make([]uint32, len(c.Makes)),
 		modelStart:   make([]uint32, len(c.Models)),
 		modelEnd:     make([]uint32, len(c.Models)),
 		vehMake:      make([]uint32, len(c.Vehicles)),
@@ -67,6 +69,7 @@ func newCatalog(c *snapshot.Catalog, version string) *catalog {
 	}
 	for i, m := range c.Models {
 		k.modelByID[m.ID] = uint32(i)
+		k.makeModels[m.Make] = uint32(i) + 1
 	}
 	for i, b := range c.Brands {
 		k.brandByKey[snapshot.Key(b)] = uint32(i)
@@ -87,7 +90,6 @@ func newCatalog(c *snapshot.Catalog, version string) *catalog {
 			k.modelStart[v.Model] = id
 		}
 		k.modelEnd[v.Model] = id + 1
-		k.makeEnd[model.Make] = id + 1
 		if v.Wildcard() {
 			w = id
 			k.wildcards.Add(id)
@@ -108,22 +110,21 @@ func newCatalog(c *snapshot.Catalog, version string) *catalog {
 	// No RunOptimize on these query-side sets: roaring's run containers answer Intersects
 	// by building the whole intersection, array and bitmap containers stop at the first hit.
 	sort.Sort(sort.Reverse(sort.IntSlice(k.years)))
-
-	byName := make([]uint32, len(c.Models))
-	for i := range byName {
-		byName[i] = uint32(i)
+	if len(k.years) > 0 {
+		k.minYear, k.nYears = k.years[len(k.years)-1], k.years[0]-k.years[len(k.years)-1]+1
 	}
-	sort.SliceStable(byName, func(a, b int) bool {
-		ma, mb := &c.Models[byName[a]], &c.Models[byName[b]]
+
+	k.modelsByName = make([]uint32, len(c.Models))
+	for i := range k.modelsByName {
+		k.modelsByName[i] = uint32(i)
+	}
+	sort.SliceStable(k.modelsByName, func(a, b int) bool {
+		ma, mb := &c.Models[k.modelsByName[a]], &c.Models[k.modelsByName[b]]
 		if ka, kb := snapshot.Key(ma.Name), snapshot.Key(mb.Name); ka != kb {
 			return ka < kb
 		}
 		return ma.Make < mb.Make
 	})
-	k.modelRank = make([]uint32, len(c.Models))
-	for i, m := range byName {
-		k.modelRank[m] = uint32(i)
-	}
 
 	for i := range c.Parts {
 		p := &c.Parts[i]
@@ -142,7 +143,7 @@ func newCatalog(c *snapshot.Catalog, version string) *catalog {
 		}
 		k.categoryPath[i] = append(path, cat.Name)
 	}
-	k.empty = &View{cat: k, parts: roaring.New(), fit: roaring.New(), vehicles: roaring.New(), items: map[uint32]Item{}}
+	k.empty = newView(k, roaring.New(), roaring.New(), map[uint32]Item{})
 	return k
 }
 
@@ -161,12 +162,12 @@ func (k *catalog) modelRange(m uint32, year int) (lo, hi uint32) {
 	return lo, lo
 }
 
-// makeStart is the first vehicle of make m.
-func (k *catalog) makeStart(m uint32) uint32 {
-	if m == 0 {
-		return 0
+// modelsOf returns the models of make m as the range [lo, hi).
+func (k *catalog) modelsOf(m uint32) (lo, hi uint32) {
+	if m > 0 {
+		lo = k.makeModels[m-1]
 	}
-	return k.makeEnd[m-1]
+	return lo, k.makeModels[m]
 }
 
 // vehicleParts returns the parts fitted to vehicle v itself and, for a concrete

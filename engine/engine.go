@@ -180,6 +180,12 @@ type View struct {
 	vehicles *roaring.Bitmap // vehicles at least one visible part fits (wildcards inherited)
 	items    map[uint32]Item // parts with a price or stock
 
+	// present has bit (year-minYear)*len(Models)+model set when the model has a visible
+	// vehicle that year; anyYear has bit model set when it has one in any year. Together
+	// about 12 KB a tenant on the eu profile, they answer makes and models with bit tests.
+	present []uint64
+	anyYear []uint64
+
 	// Answers memoised per view: they change only when the view does.
 	years [5]struct {
 		once  sync.Once
@@ -187,6 +193,37 @@ type View struct {
 	} // by snapshot.VehicleType, 0 = any type
 	catsOnce   sync.Once
 	categories []CategoryRef
+}
+
+func newView(cat *catalog, parts, vehicles *roaring.Bitmap, items map[uint32]Item) *View {
+	v := &View{cat: cat, parts: parts, fit: roaring.AndNot(parts, cat.universal), vehicles: vehicles, items: items}
+	nm := len(cat.Models)
+	v.present = make([]uint64, (cat.nYears*nm+63)/64)
+	v.anyYear = make([]uint64, (nm+63)/64)
+	// One step per visible model-year: model-years are contiguous, wildcard first.
+	it := vehicles.Iterator()
+	for it.HasNext() {
+		id := it.PeekNext()
+		veh := &cat.Vehicles[id]
+		bit := (int(veh.Year)-cat.minYear)*nm + int(veh.Model)
+		v.present[bit/64] |= 1 << (bit % 64)
+		v.anyYear[veh.Model/64] |= 1 << (veh.Model % 64)
+		it.AdvanceIfNeeded(cat.yearEnd[cat.wildcard[id]])
+	}
+	return v
+}
+
+// has reports whether model m has a visible vehicle in year (any year when 0).
+func (v *View) has(m uint32, year int) bool {
+	if year == 0 {
+		return v.anyYear[m/64]&(1<<(m%64)) != 0
+	}
+	y := year - v.cat.minYear
+	if y < 0 || y >= v.cat.nYears {
+		return false
+	}
+	bit := y*len(v.cat.Models) + int(m)
+	return v.present[bit/64]&(1<<(bit%64)) != 0
 }
 
 // Version is the version of the catalog the view reads.

@@ -191,8 +191,7 @@ func (t *tenant) buildView() *View {
 		parts = append(parts, s.parts)
 		covers = append(covers, s.cover)
 	}
-	v := &View{cat: cat, parts: roaring.FastOr(parts...)}
-	v.fit = roaring.AndNot(v.parts, cat.universal)
+	visible := roaring.FastOr(parts...)
 	direct := roaring.FastOr(covers...)
 	// A concrete submodel is visible when it or its wildcard has a visible part; the
 	// wildcard leads its model-year, so the whole model-year range lights up.
@@ -202,12 +201,12 @@ func (t *tenant) buildView() *View {
 		w := it.Next()
 		vehicles.AddRange(uint64(w), uint64(cat.yearEnd[w]))
 	}
-	v.vehicles = vehicles // not run-optimised: see newCatalog
-	v.items = make(map[uint32]Item)
+	items := make(map[uint32]Item)
 	for key, it := range t.items {
 		if p, ok := cat.partByKey[key]; ok && (it.Price != nil || it.Stock != nil) {
-			v.items[p] = it
+			items[p] = it
 		}
 	}
+	v := newView(cat, visible, vehicles, items)
 	return v
 }

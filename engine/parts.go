@@ -72,6 +72,10 @@ func (k *catalog) fitments(id, p uint32, own, wild *roaring.Bitmap) []Fitment {
 		}
 		ds := k.Details.For(veh, p)
 		if ds == nil {
+			if out == nil {
+				out = plainFitment
+				return
+			}
 			out = appendFitment(out, Fitment{})
 			return
 		}
@@ -84,6 +88,10 @@ func (k *catalog) fitments(id, p uint32, own, wild *roaring.Bitmap) []Fitment {
 	return out
 }
 
+// plainFitment is the fitments of most links: one without position, qty or notes. It is
+// shared, so results must be treated as read-only (as every engine result is).
+var plainFitment = []Fitment{{}}
+
 // appendFitment appends f unless an equal fitment is already listed.
 func appendFitment(list []Fitment, f Fitment) []Fitment {
 	for _, g := range list {
@@ -91,7 +99,7 @@ func appendFitment(list []Fitment, f Fitment) []Fitment {
 			return list
 		}
 	}
-	return append(list, f)
+	return append(list[:len(list):len(list)], f) // never append into the shared plainFitment
 }
 
 func eqPtr[T comparable](a, b *T) bool {
@@ -117,10 +125,10 @@ func (v *View) summary(p uint32, lang string, fits []Fitment) PartSummary {
 	part := &v.cat.Parts[p]
 	s := PartSummary{
 		PartNumber:    part.Number,
-		OEMPartNumber: optString(part.OEM),
+		OEMPartNumber: optRef(&part.OEM),
 		Brand:         v.cat.Brands[part.Brand],
 		Name:          localName(part, lang),
-		ImageURL:      optString(part.Image),
+		ImageURL:      optRef(&part.Image),
 		Fitments:      fits,
 	}
 	if part.Category != snapshot.None {
@@ -133,10 +141,21 @@ func (v *View) summary(p uint32, lang string, fits []Fitment) PartSummary {
 }
 
 func localName(p *snapshot.Part, lang string) string {
+	if lang == "" {
+		return p.Name
+	}
 	if n, ok := p.Names.Get(lang); ok && n != "" {
 		return n
 	}
 	return p.Name
+}
+
+// optRef points into the immutable catalog instead of copying; nil for "".
+func optRef(s *string) *string {
+	if *s == "" {
+		return nil
+	}
+	return s
 }
 
 func optString(s string) *string {

@@ -7,7 +7,7 @@ PROFILE ?= small
 SEED    ?= 1
 ADDR    ?= 127.0.0.1:8080
 
-.PHONY: all build run demo test test-race fuzz bench bench-eu vet clean
+.PHONY: all build run demo test fuzz bench bench-eu vet clean
 
 all: build
 
@@ -27,11 +27,9 @@ run: demo
 vet:
 	$(GO) vet ./...
 
+# Every test, under the race detector (needs cgo: gcc is on the machine image).
 test: vet
-	$(GO) test -count=1 ./...
-
-test-race:
-	$(GO) test -count=1 -race -short ./...
+	$(GO) test -race -count=1 ./...
 
 # Short fuzzing passes over every parser; crashers land in testdata/fuzz/.
 fuzz:

@@ -80,12 +80,6 @@ func readFitments(s *source, vs *vehicleSet, ps *partSet, rep *Report) (*fitment
 	col := func(name string) int { return s.idx[name] }
 	cPart, cMake, cModel, cSub, cYears := col("part_number"), col("make"), col("model"), col("submodel"), col("years")
 	cPos, cQty, cNotes := col("position"), col("qty"), col("notes")
-	cell := func(rec []string, i int) string {
-		if i < 0 {
-			return ""
-		}
-		return rec[i]
-	}
 	for {
 		rec, line, bad, err := s.next()
 		if err == io.EOF {

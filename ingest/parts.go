@@ -82,12 +82,6 @@ func readParts(s *source, rep *Report) (*partSet, error) {
 	cOEM, cEAN, cCountry, cImages, cManual, cUniv := col("oem_numbers"), col("ean"), col("country_of_origin"), col("image_urls"), col("manual_url"), col("universal")
 	dims := [4]int{col("weight_kg"), col("length_cm"), col("width_cm"), col("height_cm")}
 	dimNames := [4]string{"weight_kg", "length_cm", "width_cm", "height_cm"}
-	cell := func(rec []string, i int) string {
-		if i < 0 {
-			return ""
-		}
-		return rec[i]
-	}
 
 	for {
 		rec, line, bad, err := s.next()

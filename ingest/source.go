@@ -104,6 +104,14 @@ type source struct {
 	rows int // data rows read
 }
 
+// cell returns column i of rec, "" for an optional column the file does not have (-1).
+func cell(rec []string, i int) string {
+	if i < 0 {
+		return ""
+	}
+	return rec[i]
+}
+
 // openSource opens path, checks its header against cols and reports unknown columns
 // (those not in cols and not accepted by extra) as one warning each.
 func openSource(path string, read *int64, progress func(int64), cols []column, extra func(string) bool, rep *Report) (*source, error) {

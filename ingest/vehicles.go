@@ -90,12 +90,6 @@ func readVehicles(s *source, rep *Report) (*vehicleSet, error) {
 	)
 	cType, cMake, cModel, cSub := s.idx["type"], s.idx["make"], s.idx["model"], s.idx["submodel"]
 	cYears, cCC, cGen := s.idx["years"], s.idx["engine_cc"], s.idx["generation"]
-	cell := func(rec []string, i int) string {
-		if i < 0 {
-			return ""
-		}
-		return rec[i]
-	}
 	for {
 		rec, line, bad, err := s.next()
 		if err != nil {

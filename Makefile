@@ -15,10 +15,11 @@ build:
 	$(GO) build -o $(BIN)/ ./cmd/...
 
 # Generate the demo catalog, build its snapshot, create the demo tenants, then serve.
-# Generated files are reused on later runs; `make clean` starts over.
+# The generated sources and the tenants are reused on later runs (`make clean` starts
+# over); the snapshot is rebuilt every time (seconds), so it always matches the binaries.
 demo: build
 	@test -f $(DEMO)/catalog/fitments.csv || $(BIN)/fitctl gen --profile $(PROFILE) --seed $(SEED) --out $(DEMO)/catalog
-	@test -f $(DEMO)/catalog.snap || $(BIN)/fitctl build --in $(DEMO)/catalog --out $(DEMO)/catalog.snap
+	@$(BIN)/fitctl build --in $(DEMO)/catalog --out $(DEMO)/catalog.snap
 	@$(BIN)/fitctl demo --catalog $(DEMO)/catalog --data $(DEMO)/data --snapshot $(DEMO)/catalog.snap --url http://$(ADDR)
 
 run: demo

@@ -71,8 +71,13 @@ func runDemo(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("demo: %d tenants in %s (%d created now); keys in %s\n", len(tenants), *data, created, filepath.Join(*data, demoKeysFile))
-	for _, t := range tenants {
+	fmt.Printf("demo: %d tenants in %s (%d created now); all keys in %s\n", len(tenants), *data, created, filepath.Join(*data, demoKeysFile))
+	const shown = 5 // the rest are in the keys file; a wall of keys helps nobody
+	for i, t := range tenants {
+		if i == shown {
+			fmt.Printf("  … and %d more tenants in %s\n", len(tenants)-shown, filepath.Join(*data, demoKeysFile))
+			break
+		}
 		if k, ok := keys[t.ID]; ok {
 			fmt.Printf("  %-24s %-14s publishable %s  secret %s\n", t.ID, t.Type, k.Publishable, k.Secret)
 		}

@@ -62,8 +62,9 @@ func run() error {
 		if err != nil {
 			return fmt.Errorf("admin token: %w", err)
 		}
+		// Print where the token is, never the token: logs travel further than files.
 		if generated {
-			fmt.Printf("admin token %s (generated, stored in %s)\n", tok, path)
+			fmt.Printf("admin token generated and stored in %s\n", path)
 		} else {
 			fmt.Printf("admin token in %s\n", path)
 		}

@@ -15,7 +15,7 @@ import (
 func (v *View) Parts(vehicleID string, q PartsQuery) (items []PartSummary, total int, err error) {
 	id, ok := v.cat.vehicleByID[vehicleID]
 	if !ok {
-		return nil, 0, fmt.Errorf("vehicle %s: %w", vehicleID, ErrNotFound)
+		return nil, 0, notFoundf("vehicle %s is not in this catalog", vehicleID)
 	}
 	own, wild := v.cat.vehicleParts(id)
 	hits := roaring.And(own, v.fit)
@@ -169,7 +169,7 @@ func optString(s string) *string {
 func (v *View) Part(partNumber, lang string) (*PartDetail, error) {
 	p, ok := v.cat.partByKey[snapshot.Key(partNumber)]
 	if !ok || !v.parts.Contains(p) {
-		return nil, fmt.Errorf("part %s is not in this catalog: %w", strings.TrimSpace(partNumber), ErrNotFound)
+		return nil, notFoundf("part %s is not in this catalog", strings.TrimSpace(partNumber))
 	}
 	d, err := v.cat.PartDetail(p)
 	if err != nil {

@@ -1,12 +1,24 @@
 package engine
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // Errors returned by the engine. Callers compare with errors.Is.
 var (
 	ErrNoCatalog = errors.New("no catalog loaded")
 	ErrNotFound  = errors.New("not found")
 )
+
+// notFound is an ErrNotFound whose text is a whole sentence for the user
+// ("part LP-1 is not in this catalog"), without the sentinel's own words appended.
+type notFound struct{ msg string }
+
+func (e notFound) Error() string { return e.msg }
+func (e notFound) Unwrap() error { return ErrNotFound }
+
+func notFoundf(format string, args ...any) error { return notFound{fmt.Sprintf(format, args...)} }
 
 // Filter narrows a cascade step. Zero values mean "no filter".
 type Filter struct {

@@ -443,6 +443,38 @@ func (m *model) visibleParts(t *refTenant, v refVehicle) []string {
 	return out
 }
 
+func (m *model) visibleUniversal(t *refTenant) []string {
+	var out []string
+	for _, p := range m.c.parts {
+		if p.universal && m.visible(t, p.number) {
+			out = append(out, p.number)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return snapshot.Key(out[a]) < snapshot.Key(out[b]) })
+	return out
+}
+
+// categories lists the paths of the categories of visible parts and their ancestors,
+// in path order.
+func (m *model) categories(t *refTenant) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range m.c.parts {
+		if p.category == "" || !m.visible(t, p.number) {
+			continue
+		}
+		levels := strings.Split(p.category, " > ")
+		for i := range levels {
+			if path := strings.Join(levels[:i+1], " > "); !seen[path] {
+				seen[path] = true
+				out = append(out, path)
+			}
+		}
+	}
+	sort.Slice(out, func(a, b int) bool { return snapshot.Key(out[a]) < snapshot.Key(out[b]) })
+	return out
+}
+
 func (m *model) visibleVehicles(t *refTenant, f engine.Filter) []refVehicle {
 	var out []refVehicle
 	for _, v := range m.vehicles {
@@ -616,6 +648,32 @@ func compare(t *testing.T, label string, e *engine.Engine, m *model, tenants []*
 			_, err := view.Part(strings.ToLower(p.number), "")
 			if vis := m.visible(rt, p.number); vis != (err == nil) {
 				fail("tenant %d: Part(%s): visible=%v, err=%v", ti, p.number, vis, err)
+			}
+		}
+		var gotCats []string
+		for _, c := range view.Categories() {
+			gotCats = append(gotCats, c.Path)
+		}
+		if want := m.categories(rt); !reflect.DeepEqual(gotCats, want) {
+			fail("tenant %d: Categories(): got %v, want %v", ti, gotCats, want)
+		}
+		// Universal parts follow the fitting ones when asked for, and count in the total.
+		if len(m.vehicles) > 0 {
+			v := m.vehicles[0]
+			want := append(m.visibleParts(rt, v), m.visibleUniversal(rt)...)
+			items, total, _ := view.Parts(snapshot.VehicleID(v.make, v.model, v.submodel, v.year), engine.PartsQuery{IncludeUniversal: true})
+			var got []string
+			for _, it := range items {
+				got = append(got, it.PartNumber)
+			}
+			if !reflect.DeepEqual(got, want) || total != len(want) {
+				fail("tenant %d: Parts(%v, includeUniversal): got %v (total %d), want %v", ti, v, got, total, want)
+			}
+			if len(want) > 1 {
+				page, _, _ := view.Parts(snapshot.VehicleID(v.make, v.model, v.submodel, v.year), engine.PartsQuery{IncludeUniversal: true, Offset: len(want) - 1, Limit: 5})
+				if len(page) != 1 || page[0].PartNumber != want[len(want)-1] {
+					fail("tenant %d: Parts(%v, includeUniversal, last page): got %v, want [%s]", ti, v, page, want[len(want)-1])
+				}
 			}
 		}
 	}

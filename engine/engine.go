@@ -144,18 +144,18 @@ func (e *Engine) View(tenantID string) (*View, error) {
 	return cat.empty, nil
 }
 
-// BrandParts reports how many parts the catalog has of a brand; ok is false for a brand
-// the catalog does not know.
-func (e *Engine) BrandParts(brand string) (parts int, ok bool) {
+// Brand looks a brand up case-insensitively: its spelling in the catalog and how many
+// parts the catalog has of it. ok is false for a brand the catalog does not know.
+func (e *Engine) Brand(brand string) (name string, parts int, ok bool) {
 	cat := e.cat.Load()
 	if cat == nil {
-		return 0, false
+		return "", 0, false
 	}
 	b, ok := cat.brandByKey[snapshot.Key(brand)]
 	if !ok {
-		return 0, false
+		return "", 0, false
 	}
-	return int(cat.brandParts[b].GetCardinality()), true
+	return cat.Brands[b], int(cat.brandParts[b].GetCardinality()), true
 }
 
 // PartNumber finds a part of the catalog by number, case-insensitively, whether or not any

@@ -46,17 +46,30 @@ func (s *Server) createTenant(c *fiber.Ctx) error {
 		return err
 	}
 	c.Location("/api/admin/tenants/" + t.ID)
+	c.Set(fiber.HeaderCacheControl, "no-store") // the keys are shown only here
 	return sendJSON(c, http.StatusCreated, TenantKeys{ID: t.ID, PublishableKey: keys.Publishable, SecretKey: keys.Secret})
+}
+
+func (s *Server) tenantInfo(t tenant.Tenant) TenantInfo {
+	return TenantInfo{ID: t.ID, Name: t.Name, Type: t.Type, Currency: t.Currency,
+		Language: t.Language, Created: t.Created, Subscriptions: s.store.Subscriptions(t.ID)}
 }
 
 func (s *Server) listTenants(c *fiber.Ctx) error {
 	ts := s.store.List()
 	out := make([]TenantInfo, 0, len(ts))
 	for _, t := range ts {
-		out = append(out, TenantInfo{ID: t.ID, Name: t.Name, Type: t.Type, Currency: t.Currency,
-			Language: t.Language, Created: t.Created, Subscriptions: s.store.Subscriptions(t.ID)})
+		out = append(out, s.tenantInfo(t))
 	}
 	return sendJSON(c, http.StatusOK, out)
+}
+
+func (s *Server) getTenant(c *fiber.Ctx) error {
+	t, ok := s.store.Get(c.Params("id"))
+	if !ok {
+		return errorf(http.StatusNotFound, "not_found", "tenant %s does not exist", c.Params("id"))
+	}
+	return sendJSON(c, http.StatusOK, s.tenantInfo(t))
 }
 
 func (s *Server) rotateKeys(c *fiber.Ctx) error {
@@ -65,5 +78,6 @@ func (s *Server) rotateKeys(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	c.Set(fiber.HeaderCacheControl, "no-store") // the keys are shown only here
 	return sendJSON(c, http.StatusOK, TenantKeys{ID: id, PublishableKey: keys.Publishable, SecretKey: keys.Secret})
 }

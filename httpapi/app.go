@@ -43,8 +43,11 @@ func (s *Server) listSubscriptions(c *fiber.Ctx) error {
 	brands := s.store.Subscriptions(tenantID(c))
 	out := make([]Subscription, 0, len(brands))
 	for _, b := range brands {
-		n, _ := s.eng.BrandParts(b)
-		out = append(out, Subscription{Brand: b, Parts: n})
+		if name, n, ok := s.eng.Brand(b); ok {
+			out = append(out, Subscription{Brand: name, Parts: n})
+		} else {
+			out = append(out, Subscription{Brand: b}) // a brand that left the catalog
+		}
 	}
 	return sendJSON(c, http.StatusOK, out)
 }
@@ -57,13 +60,13 @@ func (s *Server) subscribe(c *fiber.Ctx) error {
 	if err := s.needCatalog(c); err != nil {
 		return err
 	}
-	n, ok := s.eng.BrandParts(brand)
+	name, n, ok := s.eng.Brand(brand)
 	if !ok {
 		return errorf(http.StatusNotFound, "not_found", "brand %s is not in the catalog", brand)
 	}
 	id := tenantID(c)
 	s.wmu.Lock()
-	ch, err := s.store.Subscribe(id, brand)
+	ch, err := s.store.Subscribe(id, name) // the catalog's spelling, whatever the caller typed
 	if err == nil {
 		s.eng.UpdateTenant(id, ch)
 	}
@@ -71,7 +74,7 @@ func (s *Server) subscribe(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendJSON(c, http.StatusOK, Subscription{Brand: ch.Subscribe[0], Parts: n})
+	return sendJSON(c, http.StatusOK, Subscription{Brand: name, Parts: n})
 }
 
 func (s *Server) unsubscribe(c *fiber.Ctx) error {
@@ -84,7 +87,7 @@ func (s *Server) unsubscribe(c *fiber.Ctx) error {
 	}
 	id := tenantID(c)
 	// A brand that left the catalog can still be unsubscribed.
-	if _, ok := s.eng.BrandParts(brand); !ok && !s.store.Subscribed(id, brand) {
+	if _, _, ok := s.eng.Brand(brand); !ok && !s.store.Subscribed(id, brand) {
 		return errorf(http.StatusNotFound, "not_found", "brand %s is not in the catalog", brand)
 	}
 	s.wmu.Lock()
@@ -171,12 +174,15 @@ func (s *Server) parseItem(raw json.RawMessage) (u *tenant.ItemUpdate, pn, reaso
 	}
 	pn = strings.TrimSpace(pn)
 	var up tenant.ItemUpdate
-	if v, ok := m["active"]; ok && !isNull(v) {
-		var a bool
-		if err := json.Unmarshal(v, &a); err != nil {
-			return nil, pn, "active must be true or false"
+	if v, ok := m["active"]; ok {
+		up.SetActive = true // null: no longer set, the part follows its brand subscription
+		if !isNull(v) {
+			var a bool
+			if err := json.Unmarshal(v, &a); err != nil {
+				return nil, pn, "active must be true, false or null"
+			}
+			up.Active = &a
 		}
-		up.Active = &a
 	}
 	if v, ok := m["price"]; ok {
 		up.SetPrice = true

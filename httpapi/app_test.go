@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -10,7 +11,7 @@ func TestSubscriptions(t *testing.T) {
 	e := newEnv(t)
 	var sub Subscription
 	e.do("PUT", "/api/app/subscriptions/alphatrac", e.a.Secret, nil).want(200).json(&sub)
-	if sub != (Subscription{Brand: "alphatrac", Parts: 1}) {
+	if sub != (Subscription{Brand: "Alphatrac", Parts: 1}) { // the catalog's spelling
 		t.Errorf("PUT subscriptions/alphatrac: got %+v", sub)
 	}
 	// Idempotent, case-insensitive.
@@ -20,7 +21,7 @@ func TestSubscriptions(t *testing.T) {
 	}
 	var subs []Subscription
 	e.do("GET", "/api/app/subscriptions", e.a.Secret, nil).want(200).json(&subs)
-	want := []Subscription{{"alphatrac", 1}, {"EBC", 2}}
+	want := []Subscription{{"Alphatrac", 1}, {"EBC", 2}}
 	if !reflect.DeepEqual(subs, want) {
 		t.Errorf("GET subscriptions: got %+v, want %+v", subs, want)
 	}
@@ -60,7 +61,7 @@ func TestCatalogItems(t *testing.T) {
 	want := BulkResult{Updated: 3, NotFound: []string{"LP-9"}, Rejected: []RowError{
 		{4, "EBC-2", "negative stock"},
 		{5, "EBC-2", "price must be a number or null"},
-		{6, "EBC-2", "active must be true or false"},
+		{6, "EBC-2", "active must be true, false or null"},
 		{7, "", "missing partNumber"},
 		{8, "", "row is not a JSON object"},
 	}}
@@ -152,7 +153,7 @@ func TestTenantIsolation(t *testing.T) {
 	}
 	var subs []Subscription
 	e.do("GET", "/api/app/subscriptions", e.b.Secret, nil).want(200).json(&subs)
-	if len(subs) != 1 || subs[0].Brand != "k&n" {
+	if len(subs) != 1 || subs[0].Brand != "K&N" {
 		t.Errorf("subscriptions(b): got %+v", subs)
 	}
 	// Config is per tenant.
@@ -213,9 +214,23 @@ func TestAdminTenants(t *testing.T) {
 	}
 	e.do("POST", "/api/admin/tenants", "", `{"id":"a","name":"dup","currency":"EUR","language":"de"}`, auth...).want(409)
 
+	// The Location of the new tenant answers, the keys are not cached anywhere, and the
+	// scheme name of Authorization is case-insensitive.
+	r := e.do("POST", "/api/admin/tenants", "", `{"name":"Moto Syd","currency":"EUR","language":"sv"}`, "Authorization", "bearer "+adminToken).want(201)
+	if r.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("POST tenants: Cache-Control %q, want no-store", r.Header.Get("Cache-Control"))
+	}
+	var one TenantInfo
+	e.do("GET", r.Header.Get("Location"), "", nil, auth...).want(200).json(&one)
+	if one.Name != "Moto Syd" || one.Currency != "EUR" {
+		t.Errorf("GET %s: got %+v", r.Header.Get("Location"), one)
+	}
+	e.do("GET", "/api/admin/tenants/nobody", "", nil, auth...).want(404)
+
 	var list []TenantInfo
 	e.do("GET", "/api/admin/tenants", "", nil, auth...).want(200).json(&list)
-	if len(list) != 3 || list[0].ID != "a" || list[2].ID != k.ID || list[2].Type != "RETAIL" || list[2].Currency != "NOK" || list[2].Language != "nb" {
+	i := slices.IndexFunc(list, func(ti TenantInfo) bool { return ti.ID == k.ID })
+	if len(list) != 4 || list[0].ID != "a" || i < 0 || list[i].Type != "RETAIL" || list[i].Currency != "NOK" || list[i].Language != "nb" {
 		t.Errorf("GET tenants: got %+v", list)
 	}
 	if !reflect.DeepEqual(list[0].Subscriptions, []string{"EBC"}) {

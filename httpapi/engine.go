@@ -12,8 +12,9 @@ type Engine interface {
 	// View returns a tenant's immutable read view; engine.ErrNoCatalog before a load.
 	View(tenantID string) (View, error)
 	UpdateTenant(id string, ch engine.TenantChange)
-	// BrandParts counts a brand's parts in the catalog; ok is false for an unknown brand.
-	BrandParts(brand string) (parts int, ok bool)
+	// Brand finds a brand of the catalog case-insensitively: its catalog spelling and part
+	// count; ok is false for an unknown brand.
+	Brand(brand string) (name string, parts int, ok bool)
 	// PartNumber finds a part of the central catalog (case-insensitively) whether or not
 	// any tenant sees it, and returns its canonical number.
 	PartNumber(partNumber string) (canonical string, ok bool)

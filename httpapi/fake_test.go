@@ -76,14 +76,15 @@ func (e *fakeEngine) UpdateTenant(id string, ch engine.TenantChange) {
 	}
 }
 
-func (e *fakeEngine) BrandParts(brand string) (int, bool) {
-	n := 0
+func (e *fakeEngine) Brand(brand string) (string, int, bool) {
+	name, n := "", 0
 	for _, p := range fakeParts {
 		if strings.EqualFold(p.brand, brand) {
+			name = p.brand
 			n++
 		}
 	}
-	return n, n > 0
+	return name, n, n > 0
 }
 
 func (e *fakeEngine) PartNumber(pn string) (string, bool) {

@@ -88,11 +88,11 @@ func newLiveEnv(t *testing.T) *liveEnv {
 		var ups []tenant.ItemUpdate
 		for _, pn := range gt.Activate {
 			a := true
-			ups = append(ups, tenant.ItemUpdate{PartNumber: pn, Active: &a})
+			ups = append(ups, tenant.ItemUpdate{PartNumber: pn, SetActive: true, Active: &a})
 		}
 		for _, pn := range gt.Deactivate {
 			a := false
-			ups = append(ups, tenant.ItemUpdate{PartNumber: pn, Active: &a})
+			ups = append(ups, tenant.ItemUpdate{PartNumber: pn, SetActive: true, Active: &a})
 		}
 		if len(ups) > 0 {
 			if _, err := store.UpdateItems(gt.ID, ups); err != nil {

@@ -140,10 +140,10 @@ func (s *Server) route(path string, hs handlers) {
 	allow := make([]string, 0, len(hs)+1)
 	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
 		h, ok := hs[m]
+		if !ok && m == http.MethodHead {
+			h, ok = hs[http.MethodGet] // fiber's Add, unlike Get, does not answer HEAD by itself
+		}
 		if !ok {
-			if m == http.MethodHead && hs[http.MethodGet] != nil {
-				allow = append(allow, m) // fiber answers HEAD for GET routes
-			}
 			continue
 		}
 		s.app.Add(m, path, h)
@@ -190,6 +190,7 @@ func (s *Server) routes() {
 	s.route("/api/app/config", handlers{http.MethodGet: s.appConfig, http.MethodPut: s.putConfig})
 
 	s.route("/api/admin/tenants", handlers{http.MethodGet: s.listTenants, http.MethodPost: s.createTenant})
+	s.route("/api/admin/tenants/:id", get(s.getTenant))
 	s.route("/api/admin/tenants/:id/keys/rotate", handlers{http.MethodPost: s.rotateKeys})
 
 	app.Use(func(c *fiber.Ctx) error {
@@ -264,7 +265,9 @@ func (s *Server) keyAuth(secretOnly bool) fiber.Handler {
 func tenantID(c *fiber.Ctx) string { id, _ := c.Locals(localTenant).(string); return id }
 
 func (s *Server) adminAuth(c *fiber.Ctx) error {
-	tok, ok := strings.CutPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	// The scheme name is case-insensitive (RFC 9110 §11.1).
+	scheme, tok, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
+	ok = ok && strings.EqualFold(scheme, "Bearer")
 	if !ok || tok == "" {
 		c.Set(fiber.HeaderWWWAuthenticate, "Bearer")
 		return errorf(http.StatusUnauthorized, "unauthorized", "missing admin token (Authorization: Bearer …)")

@@ -512,3 +512,16 @@ func TestCompression(t *testing.T) {
 		t.Errorf("Accept-Encoding gzip;q=0: got Content-Encoding %q", r.Header.Get("Content-Encoding"))
 	}
 }
+
+// TestHead answers HEAD on every GET route with the GET's status and headers, no body.
+func TestHead(t *testing.T) {
+	e := newEnv(t)
+	for _, path := range []string{"/api/t/years", "/api/t/makes?year=2024", "/api/t/categories", "/api/t/config"} {
+		get := e.do("GET", path, e.a.Publishable, nil).want(200)
+		head := e.do("HEAD", path, e.a.Publishable, nil).want(200)
+		if len(head.body) != 0 || head.Header.Get("ETag") != get.Header.Get("ETag") {
+			t.Errorf("HEAD %s: body %q ETag %q, want no body and ETag %q", path, head.body, head.Header.Get("ETag"), get.Header.Get("ETag"))
+		}
+	}
+	e.do("HEAD", "/api/t/years", "", nil).want(401)
+}

@@ -86,11 +86,15 @@ func (s *Server) vehicles(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	typ, err := queryType(c)
+	if err != nil {
+		return err
+	}
 	v, err := s.view(c)
 	if err != nil {
 		return err
 	}
-	return sendCacheable(c, nonNil(v.Vehicles(engine.Filter{ModelID: modelID, Year: year})), maxAgeCatalog)
+	return sendCacheable(c, nonNil(v.Vehicles(engine.Filter{ModelID: modelID, Year: year, Type: typ})), maxAgeCatalog)
 }
 
 func (s *Server) parts(c *fiber.Ctx) error {

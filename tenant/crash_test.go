@@ -38,7 +38,7 @@ func crashChild(dir string) {
 	fmt.Printf("KEY %s\n", keys.Secret)
 	for n := 1; ; n++ {
 		pn := fmt.Sprintf("P-%d", n)
-		if _, err := s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: pn, Active: bp(true), SetStock: true, Stock: i64(int64(n))}}); err != nil {
+		if _, err := s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: pn, SetActive: true, Active: bp(true), SetStock: true, Stock: i64(int64(n))}}); err != nil {
 			fmt.Println("ERR", err)
 			os.Exit(1)
 		}

@@ -51,11 +51,12 @@ type Item struct {
 	Stock      *int64   `json:"stock,omitempty"`
 }
 
-// ItemUpdate changes one catalog item. Nil Active keeps the current activation (unset for
-// a new item: it follows the brand subscription). Price and Stock are applied only when
-// their Set flag is true; a nil value then clears them.
+// ItemUpdate changes one catalog item. Active, Price and Stock are applied only when their
+// Set flag is true; a nil value then clears them (a nil Active: the part follows its brand
+// subscription again). An unset field keeps its current value.
 type ItemUpdate struct {
 	PartNumber string
+	SetActive  bool
 	Active     *bool
 	SetPrice   bool
 	Price      *float64
@@ -491,9 +492,12 @@ func (s *Store) UpdateItems(id string, ups []ItemUpdate) (engine.TenantChange, e
 				}
 			}
 			it.PartNumber = strings.Clone(u.PartNumber)
-			if u.Active != nil {
-				a := *u.Active
-				it.Active = &a
+			if u.SetActive {
+				it.Active = nil
+				if u.Active != nil {
+					a := *u.Active
+					it.Active = &a
+				}
 			}
 			if u.SetPrice {
 				it.Price = u.Price

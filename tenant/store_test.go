@@ -129,7 +129,7 @@ func TestStateAndActivation(t *testing.T) {
 	// A price alone leaves the activation unset (nil: the engine lets it follow the brand).
 	ch, err := s.UpdateItems(tn.ID, []ItemUpdate{
 		{PartNumber: "EBC-1", SetPrice: true, Price: f64(12.5)},
-		{PartNumber: "KN-1", Active: bp(true), SetStock: true, Stock: i64(3)},
+		{PartNumber: "KN-1", SetActive: true, Active: bp(true), SetStock: true, Stock: i64(3)},
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +161,7 @@ func TestStateAndActivation(t *testing.T) {
 	if _, err := s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: "ebc-1", SetStock: true, Stock: i64(7)}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: "EBC-2", Active: bp(false)}}); err != nil {
+	if _, err := s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: "EBC-2", SetActive: true, Active: bp(false)}}); err != nil {
 		t.Fatal(err)
 	}
 	st, err := s.State(tn.ID)
@@ -178,6 +178,18 @@ func TestStateAndActivation(t *testing.T) {
 	}
 	if !reflect.DeepEqual(st, wantState) {
 		t.Errorf("State: got %+v, want %+v", st, wantState)
+	}
+
+	// An explicit nil activation: EBC-2 follows its brand subscription again.
+	ch, err = s.UpdateItems(tn.ID, []ItemUpdate{{PartNumber: "EBC-2", SetActive: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ch.Items["EBC-2"]; got.Active != nil {
+		t.Errorf("UpdateItems(EBC-2, active null): got %+v, want Active nil", got)
+	}
+	if it, _, _ := s.Item(tn.ID, "ebc-2"); it.Active != nil {
+		t.Errorf("Item(ebc-2) after active null: got %+v, want Active nil", it)
 	}
 
 	// Clearing price and stock with an explicit nil.

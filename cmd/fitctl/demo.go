@@ -126,7 +126,7 @@ func createDemoTenants(store *tenant.Store, tenants []gen.Tenant, keysPath strin
 		add := func(pns []string, active bool) {
 			for _, pn := range pns {
 				a := active
-				ups = append(ups, tenant.ItemUpdate{PartNumber: pn, Active: &a})
+				ups = append(ups, tenant.ItemUpdate{PartNumber: pn, SetActive: true, Active: &a})
 			}
 		}
 		add(gt.Activate, true)

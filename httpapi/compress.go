@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/valyala/fasthttp"
 )
 
 // fasthttp's own compression has no zstd, so responses are compressed here, after the
@@ -58,6 +59,15 @@ func compressMiddleware(min int) fiber.Handler {
 			return err
 		}
 		res := c.Response()
+		if res.StatusCode() == http.StatusNotModified {
+			// A 304 carries the ETag that the 200 would have had, compressed or not.
+			if n, ok := c.Locals(notModifiedLen{}).(int); ok && n >= min {
+				if enc := pickEncoding(c.Get(fiber.HeaderAcceptEncoding)); enc != "" {
+					suffixETag(res, enc)
+				}
+			}
+			return nil
+		}
 		body := res.Body()
 		if len(body) < min || res.StatusCode() != http.StatusOK || c.Method() == http.MethodHead ||
 			len(res.Header.Peek(fiber.HeaderContentEncoding)) > 0 || res.IsBodyStream() {
@@ -83,11 +93,7 @@ func compressMiddleware(min int) fiber.Handler {
 		}
 		res.SetBodyRaw(out)
 		res.Header.Set(fiber.HeaderContentEncoding, enc)
-		if etag := res.Header.Peek(fiber.HeaderETag); len(etag) > 1 {
-			// A strong ETag names one representation: the compressed one gets its own.
-			e := string(etag)
-			res.Header.Set(fiber.HeaderETag, e[:len(e)-1]+"-"+enc+`"`)
-		}
+		suffixETag(res, enc)
 		if vary := string(res.Header.Peek(fiber.HeaderVary)); !strings.Contains(strings.ToLower(vary), "accept-encoding") {
 			if vary == "" {
 				res.Header.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
@@ -155,4 +161,16 @@ func readJSON(c *fiber.Ctx, limit int, v any) error {
 		return errorf(http.StatusBadRequest, "bad_body", "body is not valid JSON: %v", err)
 	}
 	return nil
+}
+
+// notModifiedLen is the c.Locals key under which sendCacheable leaves, on a 304, the
+// length of the body it did not send, so the ETag can follow the same compression rule.
+type notModifiedLen struct{}
+
+// suffixETag gives the compressed representation its own strong ETag ("…-gzip").
+func suffixETag(res *fasthttp.Response, enc string) {
+	if etag := res.Header.Peek(fiber.HeaderETag); len(etag) > 1 {
+		e := string(etag)
+		res.Header.Set(fiber.HeaderETag, e[:len(e)-1]+"-"+enc+`"`)
+	}
 }

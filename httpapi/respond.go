@@ -51,6 +51,7 @@ func sendCacheable(c *fiber.Ctx, v any, maxAge int) error {
 	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatches(inm, etag) {
 		c.Response().ResetBody()
 		c.Status(fiber.StatusNotModified)
+		c.Locals(notModifiedLen{}, len(body))
 		return nil
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)

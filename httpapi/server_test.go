@@ -506,7 +506,15 @@ func TestCompression(t *testing.T) {
 		if etag == plain.Header.Get("ETag") {
 			t.Errorf("Accept-Encoding %s: same strong ETag as the identity body", enc)
 		}
-		e.do("GET", "/api/t/categories", e.a.Publishable, nil, "Accept-Encoding", enc, "If-None-Match", etag).want(304)
+		// The 304 names the same representation as the 200 it stands for.
+		nm := e.do("GET", "/api/t/categories", e.a.Publishable, nil, "Accept-Encoding", enc, "If-None-Match", etag).want(304)
+		if nm.Header.Get("ETag") != etag {
+			t.Errorf("Accept-Encoding %s: 304 ETag %q, want the 200's %q", enc, nm.Header.Get("ETag"), etag)
+		}
+		nm = e.do("GET", "/api/t/categories", e.a.Publishable, nil, "If-None-Match", plain.Header.Get("ETag")).want(304)
+		if nm.Header.Get("ETag") != plain.Header.Get("ETag") {
+			t.Errorf("identity 304 ETag %q, want %q", nm.Header.Get("ETag"), plain.Header.Get("ETag"))
+		}
 	}
 	if r := e.do("GET", "/api/t/categories", e.a.Publishable, nil, "Accept-Encoding", "gzip;q=0, br"); r.Header.Get("Content-Encoding") != "" {
 		t.Errorf("Accept-Encoding gzip;q=0: got Content-Encoding %q", r.Header.Get("Content-Encoding"))

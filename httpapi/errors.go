@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -96,6 +97,12 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	if len(c.Response().Header.Peek("X-Catalog-Version")) == 0 {
 		c.Set("X-Catalog-Version", s.version())
+	}
+	if strings.HasPrefix(c.Path(), "/api/t/") {
+		// Errors raised before the CORS middleware ran (503 overloaded) must still be
+		// readable by the storefront's browser code.
+		c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
+		c.Set(fiber.HeaderAccessControlExposeHeaders, "ETag, X-Total-Count, X-Catalog-Version")
 	}
 	c.Set(fiber.HeaderCacheControl, "no-store")
 	c.Response().Header.Del(fiber.HeaderETag)

@@ -16,6 +16,8 @@ type fakeEngine struct {
 	mu      sync.Mutex
 	version string
 	tenants map[string]*fakeTenant
+	// gate, when set, holds every View call until it is closed (to keep a request busy).
+	gate chan struct{}
 }
 
 type fakeTenant struct {
@@ -97,6 +99,12 @@ func (e *fakeEngine) PartNumber(pn string) (string, bool) {
 }
 
 func (e *fakeEngine) View(id string) (View, error) {
+	e.mu.Lock()
+	gate := e.gate
+	e.mu.Unlock()
+	if gate != nil {
+		<-gate
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if e.version == "" {

@@ -533,3 +533,38 @@ func TestHead(t *testing.T) {
 	}
 	e.do("HEAD", "/api/t/years", "", nil).want(401)
 }
+
+// TestOverloaded fills the only request slot and checks that the next request is refused
+// with 503 overloaded, Retry-After, and CORS headers a browser can read.
+func TestOverloaded(t *testing.T) {
+	e := newEnv(t)
+	srv := New(Options{Engine: e.eng, Store: e.store, MaxInFlight: 1, QueueWait: 50 * time.Millisecond,
+		Logger: log.New(io.Discard, "", 0)})
+	srv.SetReady(true)
+	e.srv = srv
+
+	gate := make(chan struct{})
+	e.eng.mu.Lock()
+	e.eng.gate = gate // the first request waits in View, holding the only slot
+	e.eng.mu.Unlock()
+	first := make(chan int)
+	go func() {
+		req := httptest.NewRequest("GET", "/api/t/years", nil)
+		req.Header.Set("X-API-Key", e.a.Publishable)
+		res, err := srv.App().Test(req, -1)
+		if err != nil {
+			first <- 0
+			return
+		}
+		first <- res.StatusCode
+	}()
+	time.Sleep(100 * time.Millisecond) // let it take the slot
+	r := e.do("GET", "/api/t/years", e.a.Publishable, nil).want(503)
+	if code, _ := r.errCode(); code != "overloaded" || r.Header.Get("Retry-After") == "" || r.Header.Get("Access-Control-Allow-Origin") != "*" {
+		t.Errorf("second request: code %q Retry-After %q ACAO %q", code, r.Header.Get("Retry-After"), r.Header.Get("Access-Control-Allow-Origin"))
+	}
+	close(gate)
+	if code := <-first; code != 200 {
+		t.Errorf("first request: got %d, want 200", code)
+	}
+}

@@ -105,3 +105,38 @@ func TestConcurrentReadsDuringWrites(t *testing.T) {
 		}
 	}
 }
+
+func TestMemo(t *testing.T) {
+	v, err := refEngine(t).View("nobody")
+	if err != nil {
+		t.Fatal(err)
+	}
+	calls := 0
+	f := func() any { calls++; return calls }
+	if a, b := v.Memo("k", f), v.Memo("k", f); a != 1 || b != 1 || calls != 1 {
+		t.Errorf("Memo(k) twice: got %v, %v after %d calls, want 1, 1 after 1", a, b, calls)
+	}
+	for i := 0; i < 300; i++ { // past the bound values are computed, not kept
+		v.Memo(fmt.Sprint("x", i), func() any { return i })
+	}
+	calls = 0
+	v.Memo("x299", f)
+	v.Memo("x299", f)
+	if calls != 2 {
+		t.Errorf("Memo past the bound: f ran %d times, want 2", calls)
+	}
+}
+
+// refEngine is an engine loaded with a small random catalog.
+func refEngine(t *testing.T) *engine.Engine {
+	r := rand.New(rand.NewPCG(9, 9))
+	dir := t.TempDir()
+	randomCatalog(r).write(t, r, dir)
+	cat, _, err := ingest.Build(dir, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New()
+	e.Load(cat, "v1")
+	return e
+}

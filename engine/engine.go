@@ -15,6 +15,7 @@ package engine
 
 import (
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -193,6 +194,30 @@ type View struct {
 	} // by snapshot.VehicleType, 0 = any type
 	catsOnce   sync.Once
 	categories []CategoryRef
+
+	memo  sync.Map // Memo's cache: key → value
+	memoN atomic.Int32
+}
+
+// memoLimit bounds the values a view keeps for Memo; a new view starts empty.
+const memoLimit = 256
+
+// Memo returns the value kept under key in this view, computing it with f the first time.
+// A view is immutable, so anything derived from it alone (a rendered answer, say) stays
+// valid for the view's lifetime and is dropped with it. At most memoLimit values are kept;
+// past that f runs on every call. f may run more than once for one key under concurrency.
+// Memo keeps its own copy of key, so key may alias a buffer the caller reuses.
+func (v *View) Memo(key string, f func() any) any {
+	if x, ok := v.memo.Load(key); ok {
+		return x
+	}
+	x := f()
+	if v.memoN.Add(1) <= memoLimit {
+		v.memo.Store(strings.Clone(key), x)
+	} else {
+		v.memoN.Add(-1)
+	}
+	return x
 }
 
 func newView(cat *catalog, parts, vehicles *roaring.Bitmap, items map[uint32]Item) *View {

@@ -30,6 +30,8 @@ type View interface {
 	Parts(vehicleID string, q engine.PartsQuery) (items []engine.PartSummary, total int, err error)
 	Part(partNumber, lang string) (*engine.PartDetail, error)
 	Categories() []engine.CategoryRef
+	// Memo keeps a value derived from this view alone (see engine.View.Memo).
+	Memo(key string, f func() any) any
 }
 
 var _ View = (*engine.View)(nil)

@@ -259,3 +259,6 @@ func (v *fakeView) Categories() []engine.CategoryRef {
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }
+
+// Memo keeps nothing: the fake answers every call afresh.
+func (v *fakeView) Memo(key string, f func() any) any { return f() }

@@ -41,7 +41,7 @@ func (s *Server) years(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendCacheable(c, nonNil(v.Years(engine.Filter{Type: typ})), maxAgeCatalog)
+	return sendFromView(c, v, maxAgeCatalog, func() any { return nonNil(v.Years(engine.Filter{Type: typ})) })
 }
 
 func (s *Server) makes(c *fiber.Ctx) error {
@@ -57,7 +57,7 @@ func (s *Server) makes(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendCacheable(c, nonNil(v.Makes(engine.Filter{Year: year, Type: typ})), maxAgeCatalog)
+	return sendFromView(c, v, maxAgeCatalog, func() any { return nonNil(v.Makes(engine.Filter{Year: year, Type: typ})) })
 }
 
 func (s *Server) models(c *fiber.Ctx) error {
@@ -74,7 +74,7 @@ func (s *Server) models(c *fiber.Ctx) error {
 		return err
 	}
 	f := engine.Filter{Year: year, Type: typ, MakeID: c.Query("makeId")}
-	return sendCacheable(c, nonNil(v.Models(f)), maxAgeCatalog)
+	return sendFromView(c, v, maxAgeCatalog, func() any { return nonNil(v.Models(f)) })
 }
 
 func (s *Server) vehicles(c *fiber.Ctx) error {
@@ -94,7 +94,9 @@ func (s *Server) vehicles(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendCacheable(c, nonNil(v.Vehicles(engine.Filter{ModelID: modelID, Year: year, Type: typ})), maxAgeCatalog)
+	return sendFromView(c, v, maxAgeCatalog, func() any {
+		return nonNil(v.Vehicles(engine.Filter{ModelID: modelID, Year: year, Type: typ}))
+	})
 }
 
 func (s *Server) parts(c *fiber.Ctx) error {
@@ -166,7 +168,7 @@ func (s *Server) categories(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendCacheable(c, nonNil(v.Categories()), maxAgeCatalog)
+	return sendFromView(c, v, maxAgeCatalog, func() any { return nonNil(v.Categories()) })
 }
 
 // config is the tenant's public storefront config; it does not need a catalog.

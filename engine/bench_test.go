@@ -253,6 +253,20 @@ func randomModel(r *rand.Rand, v *engine.View) (engine.Filter, bool) {
 	return engine.Filter{Year: y, ModelID: mds[r.IntN(len(mds))].ID}, true
 }
 
+// BenchmarkMakeCounts is makes?year&counts=true; the per-catalog group unions are built
+// during the warm-up, so this measures the per-tenant count.
+func BenchmarkMakeCounts(b *testing.B) {
+	env := loadBench(b)
+	qs := sample(b, env, func(r *rand.Rand, v *engine.View) query {
+		y := randomYear(r, v)
+		if y == 0 {
+			return nil
+		}
+		return func() { v.MakeCounts(engine.Filter{Year: y}) }
+	})
+	run(b, qs)
+}
+
 // BenchmarkPartsForVehicle lists the first page of 50 parts of a vehicle.
 func BenchmarkPartsForVehicle(b *testing.B) {
 	env := loadBench(b)

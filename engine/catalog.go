@@ -41,7 +41,8 @@ type catalog struct {
 	universal    *roaring.Bitmap   // universal parts
 	categoryPath [][]string        // category → names from the root
 
-	empty *View // what a tenant with nothing visible sees
+	empty  *View      // what a tenant with nothing visible sees
+	groups groupParts // part sets of years and make-years, built on demand (counts.go)
 }
 
 func newCatalog(c *snapshot.Catalog, version string) *catalog {

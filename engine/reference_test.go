@@ -443,6 +443,19 @@ func (m *model) visibleParts(t *refTenant, v refVehicle) []string {
 	return out
 }
 
+// countParts counts the distinct visible parts fitting a vehicle that keep accepts.
+func (m *model) countParts(t *refTenant, keep func(refVehicle) bool) int {
+	seen := map[string]bool{}
+	for _, v := range m.vehicles {
+		if keep(v) {
+			for _, p := range m.visibleParts(t, v) {
+				seen[snapshot.Key(p)] = true
+			}
+		}
+	}
+	return len(seen)
+}
+
 func (m *model) visibleUniversal(t *refTenant) []string {
 	var out []string
 	for _, p := range m.c.parts {
@@ -605,6 +618,38 @@ func compare(t *testing.T, label string, e *engine.Engine, m *model, tenants []*
 					if got, want := view.Models(f), m.models(rt, f); !reflect.DeepEqual(got, want) {
 						fail("tenant %d: Models(%+v): got %v, want %v", ti, f, got, want)
 					}
+				}
+			}
+		}
+		// counts=true: the parts that fit at least one vehicle of each year, make and model.
+		for _, typ := range []string{"", "atv"} {
+			f := engine.Filter{Type: typ}
+			var want []engine.YearCount
+			for _, y := range m.years(rt, f) {
+				want = append(want, engine.YearCount{Year: y, Parts: m.countParts(rt, func(v refVehicle) bool { return v.year == y && (typ == "" || v.typ == typ) })})
+			}
+			if got := view.YearCounts(f); !(len(got) == 0 && len(want) == 0) && !reflect.DeepEqual(got, want) {
+				fail("tenant %d: YearCounts(%+v): got %v, want %v", ti, f, got, want)
+			}
+			for _, y := range append(years[:1:1], 0) {
+				f := engine.Filter{Year: y, Type: typ}
+				var wantMakes []engine.MakeCount
+				for _, mk := range m.makes(rt, f) {
+					wantMakes = append(wantMakes, engine.MakeCount{MakeRef: mk, Parts: m.countParts(rt, func(v refVehicle) bool {
+						return snapshot.MakeID(v.make) == mk.ID && (y == 0 || v.year == y) && (typ == "" || v.typ == typ)
+					})})
+				}
+				if got := view.MakeCounts(f); !(len(got) == 0 && len(wantMakes) == 0) && !reflect.DeepEqual(got, wantMakes) {
+					fail("tenant %d: MakeCounts(%+v): got %v, want %v", ti, f, got, wantMakes)
+				}
+				var wantModels []engine.ModelCount
+				for _, md := range m.models(rt, f) {
+					wantModels = append(wantModels, engine.ModelCount{ModelRef: md, Parts: m.countParts(rt, func(v refVehicle) bool {
+						return snapshot.ModelID(v.make, v.model) == md.ID && (y == 0 || v.year == y)
+					})})
+				}
+				if got := view.ModelCounts(f); !(len(got) == 0 && len(wantModels) == 0) && !reflect.DeepEqual(got, wantModels) {
+					fail("tenant %d: ModelCounts(%+v): got %v, want %v", ti, f, got, wantModels)
 				}
 			}
 		}

@@ -30,6 +30,9 @@ type View interface {
 	Parts(vehicleID string, q engine.PartsQuery) (items []engine.PartSummary, total int, err error)
 	Part(partNumber, lang string) (*engine.PartDetail, error)
 	Categories() []engine.CategoryRef
+	YearCounts(f engine.Filter) []engine.YearCount
+	MakeCounts(f engine.Filter) []engine.MakeCount
+	ModelCounts(f engine.Filter) []engine.ModelCount
 	// Memo keeps a value derived from this view alone (see engine.View.Memo).
 	Memo(key string, f func() any) any
 }

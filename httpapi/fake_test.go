@@ -262,3 +262,47 @@ func (v *fakeView) Categories() []engine.CategoryRef {
 
 // Memo keeps nothing: the fake answers every call afresh.
 func (v *fakeView) Memo(key string, f func() any) any { return f() }
+
+// count counts the visible parts fitting a vehicle that keep accepts.
+func (v *fakeView) count(f engine.Filter, keep func(fakeVehicle) bool) int {
+	ok := map[string]bool{}
+	for _, veh := range v.vehicles(f) {
+		if keep(veh) {
+			ok[veh.ID] = true
+		}
+	}
+	n := 0
+	for _, p := range v.parts {
+		for _, id := range p.fits {
+			if ok[id] {
+				n++
+				break
+			}
+		}
+	}
+	return n
+}
+
+func (v *fakeView) YearCounts(f engine.Filter) []engine.YearCount {
+	var out []engine.YearCount
+	for _, y := range v.Years(f) {
+		out = append(out, engine.YearCount{Year: y, Parts: v.count(f, func(veh fakeVehicle) bool { return veh.Year == y })})
+	}
+	return out
+}
+
+func (v *fakeView) MakeCounts(f engine.Filter) []engine.MakeCount {
+	var out []engine.MakeCount
+	for _, m := range v.Makes(f) {
+		out = append(out, engine.MakeCount{MakeRef: m, Parts: v.count(f, func(veh fakeVehicle) bool { return veh.makeID == m.ID })})
+	}
+	return out
+}
+
+func (v *fakeView) ModelCounts(f engine.Filter) []engine.ModelCount {
+	var out []engine.ModelCount
+	for _, m := range v.Models(f) {
+		out = append(out, engine.ModelCount{ModelRef: m, Parts: v.count(f, func(veh fakeVehicle) bool { return veh.ModelID == m.ID })})
+	}
+	return out
+}

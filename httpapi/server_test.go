@@ -568,3 +568,24 @@ func TestOverloaded(t *testing.T) {
 		t.Errorf("first request: got %d, want 200", code)
 	}
 }
+
+// TestCounts checks the counts=true form of the cascade and its parameter.
+func TestCounts(t *testing.T) {
+	e := newEnv(t)
+	var years []struct{ Year, Parts int }
+	e.do("GET", "/api/t/years?counts=true", e.a.Publishable, nil).want(200).json(&years)
+	if len(years) == 0 || years[0].Year == 0 || years[0].Parts == 0 {
+		t.Errorf("years?counts=true: got %+v", years)
+	}
+	var makes []map[string]any
+	e.do("GET", fmt.Sprintf("/api/t/makes?year=%d&counts=true", years[0].Year), e.a.Publishable, nil).want(200).json(&makes)
+	if len(makes) == 0 || makes[0]["id"] == nil || makes[0]["name"] == nil || makes[0]["parts"] == nil {
+		t.Errorf("makes?counts=true: got %+v", makes)
+	}
+	var plain []int
+	e.do("GET", "/api/t/years?counts=false", e.a.Publishable, nil).want(200).json(&plain)
+	r := e.do("GET", "/api/t/models?counts=maybe", e.a.Publishable, nil).want(400)
+	if _, msg := r.errCode(); !strings.Contains(msg, "counts") {
+		t.Errorf("models?counts=maybe: message %q does not name counts", msg)
+	}
+}

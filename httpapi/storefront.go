@@ -32,49 +32,62 @@ func nonNil[T any](s []T) []T {
 	return s
 }
 
+// cascadeQuery reads what years, makes and models share: the year and type filters, the
+// make filter, counts=true, and the tenant's view.
+func (s *Server) cascadeQuery(c *fiber.Ctx) (f engine.Filter, counts bool, v View, err error) {
+	if f.Year, err = queryYear(c); err != nil {
+		return
+	}
+	if f.Type, err = queryType(c); err != nil {
+		return
+	}
+	if counts, err = queryBool(c, "counts"); err != nil {
+		return
+	}
+	f.MakeID = c.Query("makeId")
+	v, err = s.view(c)
+	return
+}
+
 func (s *Server) years(c *fiber.Ctx) error {
-	typ, err := queryType(c)
+	f, counts, v, err := s.cascadeQuery(c)
 	if err != nil {
 		return err
 	}
-	v, err := s.view(c)
-	if err != nil {
-		return err
-	}
-	return sendFromView(c, v, maxAgeCatalog, func() any { return nonNil(v.Years(engine.Filter{Type: typ})) })
+	f = engine.Filter{Type: f.Type} // years take no other filter
+	return sendFromView(c, v, maxAgeCatalog, func() any {
+		if counts {
+			return nonNil(v.YearCounts(f))
+		}
+		return nonNil(v.Years(f))
+	})
 }
 
 func (s *Server) makes(c *fiber.Ctx) error {
-	year, err := queryYear(c)
+	f, counts, v, err := s.cascadeQuery(c)
 	if err != nil {
 		return err
 	}
-	typ, err := queryType(c)
-	if err != nil {
-		return err
-	}
-	v, err := s.view(c)
-	if err != nil {
-		return err
-	}
-	return sendFromView(c, v, maxAgeCatalog, func() any { return nonNil(v.Makes(engine.Filter{Year: year, Type: typ})) })
+	f.MakeID = ""
+	return sendFromView(c, v, maxAgeCatalog, func() any {
+		if counts {
+			return nonNil(v.MakeCounts(f))
+		}
+		return nonNil(v.Makes(f))
+	})
 }
 
 func (s *Server) models(c *fiber.Ctx) error {
-	year, err := queryYear(c)
+	f, counts, v, err := s.cascadeQuery(c)
 	if err != nil {
 		return err
 	}
-	typ, err := queryType(c)
-	if err != nil {
-		return err
-	}
-	v, err := s.view(c)
-	if err != nil {
-		return err
-	}
-	f := engine.Filter{Year: year, Type: typ, MakeID: c.Query("makeId")}
-	return sendFromView(c, v, maxAgeCatalog, func() any { return nonNil(v.Models(f)) })
+	return sendFromView(c, v, maxAgeCatalog, func() any {
+		if counts {
+			return nonNil(v.ModelCounts(f))
+		}
+		return nonNil(v.Models(f))
+	})
 }
 
 func (s *Server) vehicles(c *fiber.Ctx) error {

@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"encoding/json"
+	"errors"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -91,6 +92,14 @@ func loadBench(b *testing.B) *benchEnv {
 		}
 		start := time.Now()
 		cat, info, err := snapshot.Open(snapPath)
+		if errors.Is(err, snapshot.ErrFormat) {
+			// A cached snapshot from an older format: build it afresh.
+			b.Logf("rebuilding %s: %v", snapPath, err)
+			os.Remove(snapPath)
+			snapPath, _ = benchSnapshot(b)
+			start = time.Now()
+			cat, info, err = snapshot.Open(snapPath)
+		}
 		if err != nil {
 			benchErr = err
 			return

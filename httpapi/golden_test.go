@@ -31,6 +31,7 @@ type liveEnv struct {
 	t     *testing.T
 	srv   *httpapi.Server
 	keys  map[string]tenant.Keys
+	store *tenant.Store
 	first gen.Tenant
 	all   []gen.Tenant
 }
@@ -73,7 +74,7 @@ func newLiveEnv(t *testing.T) *liveEnv {
 	}
 	t.Cleanup(func() { store.Close() })
 	eng := httpapi.NewLive(engine.New())
-	e := &liveEnv{t: t, keys: map[string]tenant.Keys{}, first: tenants[0], all: tenants}
+	e := &liveEnv{t: t, keys: map[string]tenant.Keys{}, store: store, first: tenants[0], all: tenants}
 	for _, gt := range tenants {
 		_, k, err := store.Create(tenant.Tenant{ID: gt.ID, Name: gt.Name, Type: gt.Type, Currency: gt.Currency, Language: gt.Language})
 		if err != nil {
@@ -289,9 +290,21 @@ found:
 	if g := e.get("GET", "/api/t/parts/"+url.PathEscape(pn), kb.Publishable, ""); g.Status != 404 {
 		t.Errorf("part %s (brand %s, not subscribed by b) as b: got %d, want 404", pn, brand, g.Status)
 	}
-	// b subscribes: it sees the part, without a's price and stock.
+	// b subscribes: it sees the part, without a's price and stock. Answers b had before (kept
+	// in b's view) must not outlive the change.
+	partsBefore := 0
+	for _, yc := range decode[[]engine.YearCount](t, e.get("GET", "/api/t/years?counts=true", kb.Publishable, "")) {
+		partsBefore += yc.Parts
+	}
 	if g := e.get("PUT", "/api/app/subscriptions/"+url.PathEscape(brand), kb.Secret, ""); g.Status != 200 {
 		t.Fatalf("PUT subscription as b: %d %s", g.Status, g.Body)
+	}
+	partsAfter := 0
+	for _, yc := range decode[[]engine.YearCount](t, e.get("GET", "/api/t/years?counts=true", kb.Publishable, "")) {
+		partsAfter += yc.Parts
+	}
+	if partsAfter <= partsBefore {
+		t.Errorf("years?counts=true as b after subscribing %s: %d parts in all, before %d", brand, partsAfter, partsBefore)
 	}
 	d = decode[engine.PartDetail](t, e.get("GET", "/api/t/parts/"+url.PathEscape(pn), kb.Publishable, ""))
 	if d.Price != nil || d.Stock != nil {
@@ -304,5 +317,20 @@ found:
 	}
 	if g := e.get("GET", "/api/t/parts/"+url.PathEscape(pn), kb.Publishable, ""); g.Status != 200 {
 		t.Errorf("part %s as b after a deactivated it: got %d, want 200", pn, g.Status)
+	}
+
+	// A tenant with nothing visible gets empty answers, whatever the others asked before.
+	c := e.get("GET", "/api/t/makes", ka.Publishable, "")
+	if c.Status != 200 || string(c.Body) == "[]" {
+		t.Fatalf("makes as a: %d %s", c.Status, c.Body)
+	}
+	_, kc, err := e.store.Create(tenant.Tenant{ID: "newcomer", Name: "Newcomer", Currency: "EUR", Language: "fi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/api/t/years", "/api/t/makes", "/api/t/years?counts=true", "/api/t/categories"} {
+		if g := e.get("GET", path, kc.Publishable, ""); g.Status != 200 || string(g.Body) != "[]" {
+			t.Errorf("%s as a new tenant: %d %s, want 200 []", path, g.Status, g.Body)
+		}
 	}
 }

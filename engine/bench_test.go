@@ -31,7 +31,6 @@ type benchEnv struct {
 	tenants []string
 	states  []engine.TenantState
 	brands  []string // every brand some tenant subscribes to
-	loadDur time.Duration
 	info    snapshot.Info
 }
 
@@ -90,14 +89,12 @@ func loadBench(b *testing.B) *benchEnv {
 			benchErr = err
 			return
 		}
-		start := time.Now()
 		cat, info, err := snapshot.Open(snapPath)
 		if errors.Is(err, snapshot.ErrFormat) {
 			// A cached snapshot from an older format: build it afresh.
 			b.Logf("rebuilding %s: %v", snapPath, err)
 			os.Remove(snapPath)
 			snapPath, _ = benchSnapshot(b)
-			start = time.Now()
 			cat, info, err = snapshot.Open(snapPath)
 		}
 		if err != nil {
@@ -120,7 +117,6 @@ func loadBench(b *testing.B) *benchEnv {
 			}
 		}
 		e.Load(cat, info.Version())
-		env.loadDur = time.Since(start)
 		bench = env
 	})
 	if benchErr != nil {

@@ -25,7 +25,6 @@ type catalog struct {
 	makeModels []uint32 // make → one past its last model (models are sorted by make)
 	modelStart []uint32 // model → its first vehicle
 	modelEnd   []uint32 // model → one past its last vehicle
-	vehMake    []uint32 // vehicle → make
 	wildcard   []uint32 // vehicle → the wildcard vehicle of its model-year (itself for a wildcard)
 	yearEnd    []uint32 // wildcard vehicle → one past the last vehicle of its model-year
 
@@ -57,7 +56,6 @@ func newCatalog(c *snapshot.Catalog, version string) *catalog {
 		makeModels:   make([]uint32, len(c.Makes)),
 		modelStart:   make([]uint32, len(c.Models)),
 		modelEnd:     make([]uint32, len(c.Models)),
-		vehMake:      make([]uint32, len(c.Vehicles)),
 		wildcard:     make([]uint32, len(c.Vehicles)),
 		yearEnd:      make([]uint32, len(c.Vehicles)),
 		wildcards:    roaring.New(),
@@ -86,7 +84,6 @@ func newCatalog(c *snapshot.Catalog, version string) *catalog {
 		id := uint32(i)
 		k.vehicleByID[v.ID] = id
 		model := c.Models[v.Model]
-		k.vehMake[i] = model.Make
 		if i == 0 || c.Vehicles[i-1].Model != v.Model {
 			k.modelStart[v.Model] = id
 		}

@@ -245,11 +245,3 @@ func (s *source) close() {
 	}
 	s.f.Close()
 }
-
-// get returns the cell of column name, "" when the column is absent.
-func (s *source) get(rec []string, name string) string {
-	if i := s.idx[name]; i >= 0 {
-		return rec[i]
-	}
-	return ""
-}

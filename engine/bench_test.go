@@ -28,6 +28,7 @@ import (
 
 type benchEnv struct {
 	eng     *engine.Engine
+	cat     *snapshot.Catalog
 	tenants []string
 	states  []engine.TenantState
 	brands  []string // every brand some tenant subscribes to
@@ -102,11 +103,11 @@ func loadBench(b *testing.B) *benchEnv {
 			return
 		}
 		e := engine.New()
-		env := &benchEnv{eng: e, info: info}
+		env := &benchEnv{eng: e, info: info, cat: cat}
 		seen := map[string]bool{}
 		for _, t := range tenants {
 			st := tenantState(t)
-			e.SetTenant(t.ID, st)
+			e.Restore(t.ID, st)
 			env.tenants = append(env.tenants, t.ID)
 			env.states = append(env.states, st)
 			for _, br := range t.Brands {
@@ -117,6 +118,15 @@ func loadBench(b *testing.B) *benchEnv {
 			}
 		}
 		e.Load(cat, info.Version())
+		// "all" subscribes to every brand and prices every part: the heaviest storefront
+		// (whole part lists of ~1,000 parts on eu) and a tenant with as many items as the
+		// catalog has parts.
+		st := engine.TenantState{Brands: cat.Brands}
+		for i := range cat.Parts {
+			st.Items = append(st.Items, engine.ItemState{Number: cat.Parts[i].Number,
+				Offer: engine.Offer(0).WithPrice(int64(100 + i%100000)).WithStock(int64(i % 7))})
+		}
+		e.Restore(allTenant, st)
 		bench = env
 	})
 	if benchErr != nil {
@@ -126,16 +136,18 @@ func loadBench(b *testing.B) *benchEnv {
 }
 
 func tenantState(t gen.Tenant) engine.TenantState {
-	st := engine.TenantState{Brands: t.Brands, Items: map[string]engine.Item{}}
-	on, off := true, false
+	st := engine.TenantState{Brands: t.Brands}
 	for _, pn := range t.Activate {
-		st.Items[pn] = engine.Item{Active: &on}
+		st.Items = append(st.Items, engine.ItemState{Number: pn, Active: engine.Activated})
 	}
 	for _, pn := range t.Deactivate {
-		st.Items[pn] = engine.Item{Active: &off}
+		st.Items = append(st.Items, engine.ItemState{Number: pn, Active: engine.Deactivated})
 	}
 	return st
 }
+
+// allTenant is the benchmark's tenant with every brand and every part priced.
+const allTenant = "bench-all"
 
 // query is one sampled input: a closure over a view and its arguments.
 type query func()
@@ -294,6 +306,112 @@ func BenchmarkPartsForVehicle(b *testing.B) {
 	run(b, qs)
 }
 
+// vehicleOf draws a random visible vehicle of v.
+func vehicleOf(r *rand.Rand, v *engine.View) string {
+	f, ok := randomModel(r, v)
+	if !ok {
+		return ""
+	}
+	vs := v.Vehicles(f)
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[r.IntN(len(vs))].ID
+}
+
+// BenchmarkPartsPage renders a page of 50 parts of a sampled vehicle of a sampled tenant
+// to JSON, prices and stock included: what GET /api/t/parts?limit=50 costs without HTTP.
+func BenchmarkPartsPage(b *testing.B) {
+	env := loadBench(b)
+	var buf []byte
+	qs := sample(b, env, func(r *rand.Rand, v *engine.View) query {
+		id := vehicleOf(r, v)
+		if id == "" {
+			return nil
+		}
+		return func() {
+			var err error
+			if buf, _, err = v.AppendParts(buf[:0], id, engine.PartsQuery{Limit: 50}); err != nil {
+				panic(err)
+			}
+		}
+	})
+	run(b, qs)
+}
+
+// BenchmarkPartsWholeList renders the whole part list of a sampled vehicle for the tenant
+// that sees every brand (the [compat] GET /api/t/parts?vehicleId= with no limit).
+func BenchmarkPartsWholeList(b *testing.B) {
+	env := loadBench(b)
+	v, err := env.eng.View(allTenant)
+	if err != nil {
+		b.Fatal(err)
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	var qs []query
+	var buf []byte
+	var bytes, parts int
+	for len(qs) < 500 {
+		id := vehicleOf(r, v)
+		if id == "" {
+			continue
+		}
+		out, n, _ := v.AppendParts(nil, id, engine.PartsQuery{})
+		bytes += len(out)
+		parts += n
+		qs = append(qs, func() {
+			if buf, _, err = v.AppendParts(buf[:0], id, engine.PartsQuery{}); err != nil {
+				panic(err)
+			}
+		})
+	}
+	run(b, qs)
+	b.ReportMetric(float64(parts)/float64(len(qs)), "parts/list")
+	b.ReportMetric(float64(bytes)/float64(len(qs)), "bytes/list")
+}
+
+// BenchmarkOneRowChange sets one price of the tenant whose every catalog part has an
+// offer (1,000,000 items on eu): the engine's share of a one-row feed.
+func BenchmarkOneRowChange(b *testing.B) {
+	env := loadBench(b)
+	v, _ := env.eng.View(allTenant)
+	defer b.ReportMetric(float64(v.Counts().Offers), "items")
+	r := rand.New(rand.NewPCG(7, 8))
+	cat := env.cat
+	var qs []query
+	for i := 0; i < 200; i++ {
+		pn := cat.Parts[r.IntN(len(cat.Parts))].Number
+		price := int64(r.IntN(100000))
+		qs = append(qs, func() {
+			ch := engine.Change{Resolve: engine.ResolveActive, Items: []engine.ItemUpdate{{Ref: pn, SetPrice: true, Price: price}}}
+			if _, err := env.eng.Update(allTenant, ch, nil); err != nil {
+				panic(err)
+			}
+		})
+	}
+	run(b, qs)
+}
+
+// BenchmarkFeed100k applies a 100,000-row stock feed to the tenant with every part (the
+// engine's share: resolve, copy the touched pages, publish; no journal).
+func BenchmarkFeed100k(b *testing.B) {
+	env := loadBench(b)
+	r := rand.New(rand.NewPCG(9, 10))
+	cat := env.cat
+	ups := make([]engine.ItemUpdate, 0, 100_000)
+	for _, i := range r.Perm(len(cat.Parts))[:min(100_000, len(cat.Parts))] {
+		ups = append(ups, engine.ItemUpdate{Ref: cat.Parts[i].Number, SetStock: true, Stock: int64(r.IntN(20))})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := env.eng.Update(allTenant, engine.Change{Resolve: engine.ResolveActive, Items: ups}, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(ups))*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+}
+
 // BenchmarkSubscriptionChange toggles one brand subscription of a tenant: the write path
 // whose result must show in the next query.
 func BenchmarkSubscriptionChange(b *testing.B) {
@@ -305,10 +423,12 @@ func BenchmarkSubscriptionChange(b *testing.B) {
 		brand := env.brands[r.IntN(len(env.brands))]
 		on := true
 		qs = append(qs, func() {
+			ch := engine.Change{Unsubscribe: []string{brand}}
 			if on {
-				env.eng.UpdateTenant(t, engine.TenantChange{Subscribe: []string{brand}})
-			} else {
-				env.eng.UpdateTenant(t, engine.TenantChange{Unsubscribe: []string{brand}})
+				ch = engine.Change{Subscribe: []string{brand}}
+			}
+			if _, err := env.eng.Update(t, ch, nil); err != nil {
+				panic(err)
 			}
 			on = !on
 		})
@@ -316,7 +436,7 @@ func BenchmarkSubscriptionChange(b *testing.B) {
 	run(b, qs)
 	// Put every tenant back as the tenants file has it, for the benchmarks that follow.
 	for i, t := range env.tenants {
-		env.eng.SetTenant(t, env.states[i])
+		env.eng.Restore(t, env.states[i])
 	}
 }
 
@@ -332,7 +452,7 @@ func BenchmarkLoad(b *testing.B) {
 		}
 		e := engine.New()
 		for k, t := range env.tenants {
-			e.SetTenant(t, env.states[k])
+			e.Restore(t, env.states[k])
 		}
 		e.Load(cat, info.Version())
 	}

@@ -40,8 +40,10 @@ type catalog struct {
 	universal    *roaring.Bitmap   // universal parts
 	categoryPath [][]string        // category → names from the root
 
-	empty  *View      // what a tenant with nothing visible sees
-	groups groupParts // part sets of years and make-years, built on demand (counts.go)
+	empty  *View           // what a tenant with nothing visible sees
+	groups groupParts      // part sets of years and make-years, built on demand (counts.go)
+	langs  map[string]bool // languages some part name is translated into
+	frags  fragments       // encoded part summaries, built on demand (render.go)
 }
 
 func newCatalog(c *snapshot.Catalog, version string) *catalog {
@@ -62,7 +64,9 @@ func newCatalog(c *snapshot.Catalog, version string) *catalog {
 		yearVehicles: map[int]*roaring.Bitmap{},
 		brandParts:   make([]*roaring.Bitmap, len(c.Brands)),
 		universal:    roaring.New(),
+		langs:        map[string]bool{},
 	}
+	k.frags.limit = DefaultFragmentBytes
 	for i, m := range c.Makes {
 		k.makeByID[m.ID] = uint32(i)
 	}
@@ -131,6 +135,9 @@ func newCatalog(c *snapshot.Catalog, version string) *catalog {
 		if p.Universal {
 			k.universal.Add(uint32(i))
 		}
+		for _, t := range p.Names {
+			k.langs[t.Lang] = true
+		}
 	}
 
 	k.categoryPath = make([][]string, len(c.Categories))
@@ -141,8 +148,38 @@ func newCatalog(c *snapshot.Catalog, version string) *catalog {
 		}
 		k.categoryPath[i] = append(path, cat.Name)
 	}
-	k.empty = newView(k, roaring.New(), roaring.New(), map[uint32]Item{})
+	k.empty = k.emptyView()
 	return k
+}
+
+// part finds a part by number (snapshot.Key comparison) without allocating: feeds look up
+// hundreds of thousands of numbers a second.
+func (k *catalog) part(ref string) (uint32, bool) {
+	var buf [64]byte
+	b := appendKey(buf[:0], ref)
+	p, ok := k.partByKey[string(b)] // no allocation: the compiler looks up []byte keys in place
+	return p, ok
+}
+
+// appendKey appends snapshot.Key(s) for ASCII s, and falls back to it otherwise.
+func appendKey(dst []byte, s string) []byte {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r' || s[0] == '\v' || s[0] == '\f') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t' || s[len(s)-1] == '\n' || s[len(s)-1] == '\r' || s[len(s)-1] == '\v' || s[len(s)-1] == '\f') {
+		s = s[:len(s)-1]
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= 0x80 {
+			return append(dst[:0], snapshot.Key(s)...)
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // modelRange returns the vehicles of model m, or of its model-year y when y != 0.

@@ -36,7 +36,7 @@ func TestConcurrentReadsDuringWrites(t *testing.T) {
 	}
 	tenants := []string{"a", "b", "c"}
 	for _, id := range tenants {
-		e.SetTenant(id, engine.TenantState{Brands: refBrands})
+		e.Restore(id, engine.TenantState{Brands: refBrands})
 	}
 
 	stop := make(chan struct{})
@@ -77,10 +77,12 @@ func TestConcurrentReadsDuringWrites(t *testing.T) {
 	for n := 0; time.Now().Before(deadline); n++ {
 		id := tenants[n%len(tenants)]
 		b := refBrands[n%len(refBrands)]
+		ch := engine.Change{Subscribe: []string{b}}
 		if n%2 == 0 {
-			e.UpdateTenant(id, engine.TenantChange{Unsubscribe: []string{b}})
-		} else {
-			e.UpdateTenant(id, engine.TenantChange{Subscribe: []string{b}})
+			ch = engine.Change{Unsubscribe: []string{b}}
+		}
+		if _, err := e.Update(id, ch, nil); err != nil {
+			t.Fatal(err)
 		}
 		if n%50 == 0 {
 			dir := t.TempDir()
@@ -103,27 +105,6 @@ func TestConcurrentReadsDuringWrites(t *testing.T) {
 		if v, _ := e.View(id); v.Version() != last {
 			t.Errorf("View(%s).Version() after the last load: got %q, want %q", id, v.Version(), last)
 		}
-	}
-}
-
-func TestMemo(t *testing.T) {
-	v, err := refEngine(t).View("nobody")
-	if err != nil {
-		t.Fatal(err)
-	}
-	calls := 0
-	f := func() any { calls++; return calls }
-	if a, b := v.Memo("k", f), v.Memo("k", f); a != 1 || b != 1 || calls != 1 {
-		t.Errorf("Memo(k) twice: got %v, %v after %d calls, want 1, 1 after 1", a, b, calls)
-	}
-	for i := 0; i < 300; i++ { // past the bound values are computed, not kept
-		v.Memo(fmt.Sprint("x", i), func() any { return i })
-	}
-	calls = 0
-	v.Memo("x299", f)
-	v.Memo("x299", f)
-	if calls != 2 {
-		t.Errorf("Memo past the bound: f ran %d times, want 2", calls)
 	}
 }
 

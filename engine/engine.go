@@ -1,21 +1,25 @@
 // Package engine answers fitment queries for many tenants over one immutable central
 // catalog held in memory.
 //
-// The catalog comes from a snapshot (package snapshot). Each tenant's visible catalog
-// (subscribed brands and activated parts, minus deactivated ones) is kept as roaring
+// The catalog comes from a snapshot (package snapshot). Each tenant's state is a View: its
+// visibility (subscribed brands and activated parts, minus deactivated ones, as roaring
 // bitmaps: the visible parts, and the vehicles at least one visible part fits, with
-// wildcard fitments inherited by every submodel of their model-year. A tenant change
-// re-derives only the brands it touches and publishes a new View.
+// wildcard fitments inherited by every submodel of their model-year), its offers (price
+// and stock per part, in a copy-on-write paged table) and its SKU aliases. A change
+// (Update) derives a new View from the current one: an activation or subscription
+// re-derives only the brands it touches; a price or stock change copies only the pages of
+// the offer table it writes and keeps the visibility, so answers derived from visibility
+// alone stay valid.
 //
-// Concurrency: an Engine is safe for concurrent use. Writers (Load, SetTenant,
-// UpdateTenant, DropTenant) are serialised by one mutex; readers never take it: View
-// returns an immutable *View, valid for as long as the caller holds it, that sees one
-// catalog and one state of the tenant throughout.
+// Concurrency: an Engine is safe for concurrent use. Readers never lock: View returns the
+// tenant's current immutable *View, valid for as long as the caller holds it, that sees one
+// catalog and one state of the tenant throughout. Writers of one tenant (Update, Restore)
+// are serialised by that tenant's mutex; writers of different tenants run in parallel. Load
+// excludes every writer while it rebases all tenants on a new catalog.
 package engine
 
 import (
 	"runtime"
-	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -24,28 +28,53 @@ import (
 	"github.com/fitment/fitment/snapshot"
 )
 
-// Engine holds the current catalog and every tenant's derived sets.
+// Engine holds the current catalog and every tenant's View.
 type Engine struct {
-	mu      sync.Mutex // serialises writers; guards tenants' mutable state
+	loadMu  sync.RWMutex // Load holds it exclusively; tenant writers share it
 	cat     atomic.Pointer[catalog]
 	tenants sync.Map // id → *slot
 }
 
 // slot publishes a tenant's current view to lock-free readers.
 type slot struct {
-	t    *tenant // writer-owned, under Engine.mu
-	view atomic.Pointer[View]
+	mu      sync.Mutex // serialises the tenant's writers
+	view    atomic.Pointer[View]
+	pending *TenantState // restored before any catalog was loaded; Load derives it (under mu)
 }
 
 // New returns an engine with no catalog; queries fail with ErrNoCatalog until Load.
 func New() *Engine { return &Engine{} }
 
-// Load publishes a catalog and re-derives every tenant against it. Queries that started
-// before keep the catalog they began with.
+// TenantState is a tenant's whole state, as a checkpoint holds it (see Restore and Export).
+type TenantState struct {
+	// Catalog is the version of the catalog that Items[i].Part refers to. When it is the
+	// loaded catalog, parts are found by id; otherwise (or when "") by Items[i].Number.
+	Catalog string
+	Brands  []string // subscribed brands, as stored
+	Items   []ItemState
+	Aliases []Alias
+}
+
+// ItemState is one part's settings in a TenantState.
+type ItemState struct {
+	Part   uint32
+	Number string // canonical part number
+	Active Activation
+	Offer  Offer
+}
+
+// Load publishes a catalog and rebases every tenant on it: settings follow their part
+// numbers to the new ids; those of parts the new catalog lacks are kept aside and come
+// back if a later catalog has the part again. Queries that started before keep the catalog
+// they began with.
 func (e *Engine) Load(c *snapshot.Catalog, version string) {
 	cat := newCatalog(c, version)
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.loadMu.Lock()
+	defer e.loadMu.Unlock()
+	var remap []uint32
+	if old := e.cat.Load(); old != nil {
+		remap = remapParts(old, cat)
+	}
 	var slots []*slot
 	e.tenants.Range(func(_, v any) bool {
 		slots = append(slots, v.(*slot))
@@ -59,8 +88,7 @@ func (e *Engine) Load(c *snapshot.Catalog, version string) {
 		go func() {
 			defer wg.Done()
 			for s := range next {
-				s.t.rebase(cat)
-				s.view.Store(s.t.view)
+				s.rebase(cat, remap)
 			}
 		}()
 	}
@@ -72,6 +100,18 @@ func (e *Engine) Load(c *snapshot.Catalog, version string) {
 	e.cat.Store(cat)
 }
 
+func (s *slot) rebase(cat *catalog, remap []uint32) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch cur := s.view.Load(); {
+	case s.pending != nil:
+		s.view.Store(cat.restore(s.pending))
+		s.pending = nil
+	case cur != nil:
+		s.view.Store(cur.rebase(cat, remap))
+	}
+}
+
 // Version is the version of the loaded catalog, "" before Load.
 func (e *Engine) Version() string {
 	if c := e.cat.Load(); c != nil {
@@ -80,43 +120,61 @@ func (e *Engine) Version() string {
 	return ""
 }
 
-// SetTenant replaces a tenant's whole state.
-func (e *Engine) SetTenant(id string, st TenantState) {
-	t := newTenant()
-	for _, b := range st.Brands {
-		t.brands[snapshot.Key(b)] = b
-	}
-	for pn, it := range st.Items {
-		t.items[snapshot.Key(pn)] = it
-	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
+// Restore replaces a tenant's whole state. Before the first Load it is kept and derived
+// by Load.
+func (e *Engine) Restore(id string, st TenantState) {
+	e.loadMu.RLock()
+	defer e.loadMu.RUnlock()
 	s := e.slot(id)
-	s.t = t
-	if cat := e.cat.Load(); cat != nil {
-		t.rebase(cat)
-		s.view.Store(t.view)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cat := e.cat.Load()
+	if cat == nil {
+		s.pending = &st
+		return
 	}
+	s.view.Store(cat.restore(&st))
 }
 
-// UpdateTenant applies an incremental change; the next View of the tenant reflects it.
-func (e *Engine) UpdateTenant(id string, ch TenantChange) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+// Update applies ch to a tenant atomically. It resolves every row against the tenant's
+// current state and derives the new state without changing anything, then calls commit
+// with the change as resolved (ResolveExact: canonical numbers, unresolved rows left out),
+// and publishes the new state only when commit returns nil. A nil commit publishes at once
+// (replay). Nothing is published when ch resolves to nothing.
+//
+// commit runs under the tenant's lock: it is where the change is made durable, so the
+// tenant's changes are made durable in the order they are published.
+func (e *Engine) Update(id string, ch Change, commit func(resolved Change) error) (Outcome, error) {
+	e.loadMu.RLock()
+	defer e.loadMu.RUnlock()
+	cat := e.cat.Load()
+	if cat == nil {
+		return Outcome{}, ErrNoCatalog
+	}
 	s := e.slot(id)
-	if cat := e.cat.Load(); cat != nil && s.t.cat != cat {
-		s.t.rebase(cat)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur := s.view.Load()
+	if cur == nil {
+		cur = cat.empty
 	}
-	s.t.apply(ch)
-	if s.t.view != nil {
-		s.view.Store(s.t.view)
+	next, out, resolved := cur.with(&ch)
+	if resolved.empty() {
+		return out, nil
 	}
+	if commit != nil {
+		if err := commit(resolved); err != nil {
+			return Outcome{}, err
+		}
+	}
+	s.view.Store(next)
+	return out, nil
 }
 
 // DropTenant forgets a tenant.
 func (e *Engine) DropTenant(id string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	e.loadMu.RLock()
+	defer e.loadMu.RUnlock()
 	e.tenants.Delete(id)
 }
 
@@ -124,9 +182,8 @@ func (e *Engine) slot(id string) *slot {
 	if v, ok := e.tenants.Load(id); ok {
 		return v.(*slot)
 	}
-	s := &slot{t: newTenant()}
-	e.tenants.Store(id, s)
-	return s
+	v, _ := e.tenants.LoadOrStore(id, &slot{})
+	return v.(*slot)
 }
 
 // View returns the tenant's current read view. An unknown tenant sees an empty catalog.
@@ -136,7 +193,7 @@ func (e *Engine) View(tenantID string) (*View, error) {
 		return nil, ErrNoCatalog
 	}
 	// A view carries its own catalog, so it is consistent even while a Load is
-	// re-deriving tenants one by one.
+	// rebasing tenants one by one.
 	if v, ok := e.tenants.Load(tenantID); ok {
 		if view := v.(*slot).view.Load(); view != nil {
 			return view, nil
@@ -173,83 +230,127 @@ func (e *Engine) PartNumber(partNumber string) (canonical string, ok bool) {
 	return cat.Parts[p].Number, true
 }
 
-// View is one tenant's visible catalog at one moment. It is immutable.
-type View struct {
-	cat      *catalog
-	parts    *roaring.Bitmap // visible parts, universal ones included
-	fit      *roaring.Bitmap // visible parts that are not universal
-	vehicles *roaring.Bitmap // vehicles at least one visible part fits (wildcards inherited)
-	items    map[uint32]Item // parts with a price or stock
-
-	// present has bit (year-minYear)*len(Models)+model set when the model has a visible
-	// vehicle that year; anyYear has bit model set when it has one in any year. Together
-	// about 12 KB a tenant on the eu profile, they answer makes and models with bit tests.
-	present []uint64
-	anyYear []uint64
-
-	// Answers memoised per view: they change only when the view does.
-	years [5]struct {
-		once  sync.Once
-		years []int
-	} // by snapshot.VehicleType, 0 = any type
-	catsOnce   sync.Once
-	categories []CategoryRef
-
-	memo  sync.Map // Memo's cache: key → value
-	memoN atomic.Int32
-}
-
-// memoLimit bounds the values a view keeps for Memo; a new view starts empty.
-const memoLimit = 256
-
-// Memo returns the value kept under key in this view, computing it with f the first time.
-// A view is immutable, so anything derived from it alone (a rendered answer, say) stays
-// valid for the view's lifetime and is dropped with it. At most memoLimit values are kept;
-// past that f runs on every call. f may run more than once for one key under concurrency.
-// Memo keeps its own copy of key, so key may alias a buffer the caller reuses.
-func (v *View) Memo(key string, f func() any) any {
-	if x, ok := v.memo.Load(key); ok {
-		return x
+// restore builds a tenant's view from a whole state.
+func (k *catalog) restore(st *TenantState) *View {
+	v := k.emptyView()
+	v.gen = nextGen()
+	for _, b := range st.Brands {
+		v.subs[snapshot.Key(b)] = b
 	}
-	x := f()
-	if v.memoN.Add(1) <= memoLimit {
-		v.memo.Store(strings.Clone(key), x)
-	} else {
-		v.memoN.Add(-1)
+	byID := st.Catalog != "" && st.Catalog == k.version
+	var on, off []uint32
+	ow := v.offers.writer(nextGen())
+	for _, it := range st.Items {
+		p, ok := it.Part, byID && int(it.Part) < len(k.Parts)
+		if !ok {
+			p, ok = k.partByKey[snapshot.Key(it.Number)]
+		}
+		if !ok {
+			v.orphans[snapshot.Key(it.Number)] = orphan{number: it.Number, active: it.Active, offer: it.Offer}
+			continue
+		}
+		switch it.Active {
+		case Activated:
+			on = append(on, p)
+		case Deactivated:
+			off = append(off, p)
+		}
+		if it.Offer != 0 {
+			ow.set(p, it.Offer)
+		}
 	}
-	return x
-}
-
-func newView(cat *catalog, parts, vehicles *roaring.Bitmap, items map[uint32]Item) *View {
-	v := &View{cat: cat, parts: parts, fit: roaring.AndNot(parts, cat.universal), vehicles: vehicles, items: items}
-	nm := len(cat.Models)
-	v.present = make([]uint64, (cat.nYears*nm+63)/64)
-	v.anyYear = make([]uint64, (nm+63)/64)
-	// One step per visible model-year: model-years are contiguous, wildcard first.
-	it := vehicles.Iterator()
-	for it.HasNext() {
-		id := it.PeekNext()
-		veh := &cat.Vehicles[id]
-		bit := (int(veh.Year)-cat.minYear)*nm + int(veh.Model)
-		v.present[bit/64] |= 1 << (bit % 64)
-		v.anyYear[veh.Model/64] |= 1 << (veh.Model % 64)
-		it.AdvanceIfNeeded(cat.yearEnd[cat.wildcard[id]])
+	v.on.AddMany(on)
+	v.off.AddMany(off)
+	v.offers = ow.done()
+	if len(st.Aliases) > 0 {
+		aw := v.aliases.writer()
+		for _, a := range st.Aliases {
+			e := aliasEntry{Alias: a, part: snapshot.None}
+			if p, ok := k.partByKey[snapshot.Key(a.PartNumber)]; ok {
+				e.part, e.PartNumber = p, k.Parts[p].Number
+			}
+			aw.put(snapshot.Key(a.Alias), e)
+		}
+		v.aliases = aw.done()
 	}
+	v.deriveAll()
 	return v
 }
 
-// has reports whether model m has a visible vehicle in year (any year when 0).
-func (v *View) has(m uint32, year int) bool {
-	if year == 0 {
-		return v.anyYear[m/64]&(1<<(m%64)) != 0
+// remapParts maps every part id of old to the id of the same part number in cat
+// (snapshot.None when cat lacks it).
+func remapParts(old, cat *catalog) []uint32 {
+	m := make([]uint32, len(old.Parts))
+	for i := range old.Parts {
+		p, ok := cat.partByKey[snapshot.Key(old.Parts[i].Number)]
+		if !ok {
+			p = snapshot.None
+		}
+		m[i] = p
 	}
-	y := year - v.cat.minYear
-	if y < 0 || y >= v.cat.nYears {
-		return false
-	}
-	bit := y*len(v.cat.Models) + int(m)
-	return v.present[bit/64]&(1<<(bit%64)) != 0
+	return m
 }
 
-// Version is the version of the catalog the view reads.
-func (v *View) Version() string { return v.cat.version }
+// rebase moves v onto cat: remap gives each part id of v's catalog its id in cat.
+func (v *View) rebase(cat *catalog, remap []uint32) *View {
+	n := cat.emptyView()
+	n.gen = nextGen()
+	n.subs = v.subs // immutable, shared
+	orphans := cloneOrphans(v.orphans)
+	keep := func(p uint32, f func(o *orphan)) {
+		num := v.cat.Parts[p].Number
+		key := snapshot.Key(num)
+		o := orphans[key]
+		o.number = num
+		f(&o)
+		orphans[key] = o
+	}
+	var on, off []uint32
+	for _, c := range []struct {
+		set *roaring.Bitmap
+		ids *[]uint32
+		a   Activation
+	}{{v.on, &on, Activated}, {v.off, &off, Deactivated}} {
+		it := c.set.Iterator()
+		for it.HasNext() {
+			p := it.Next()
+			if q := remap[p]; q != snapshot.None {
+				*c.ids = append(*c.ids, q)
+			} else {
+				keep(p, func(o *orphan) { o.active = c.a })
+			}
+		}
+	}
+	ow := n.offers.writer(nextGen())
+	v.offers.each(func(p uint32, o Offer) {
+		if q := remap[p]; q != snapshot.None {
+			ow.set(q, o)
+		} else {
+			keep(p, func(x *orphan) { x.offer = o })
+		}
+	})
+	// Parts kept aside that this catalog has again.
+	for key, o := range orphans {
+		p, ok := cat.partByKey[key]
+		if !ok {
+			continue
+		}
+		switch o.active {
+		case Activated:
+			on = append(on, p)
+		case Deactivated:
+			off = append(off, p)
+		}
+		if o.offer != 0 {
+			ow.set(p, o.offer)
+		}
+		delete(orphans, key)
+	}
+	n.on.AddMany(on)
+	n.off.AddMany(off)
+	n.offers = ow.done()
+	n.orphans = orphans
+	n.aliases = v.aliases.rebase(cat)
+	n.deriveAll()
+	return n
+}

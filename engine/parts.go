@@ -17,49 +17,30 @@ func (v *View) Parts(vehicleID string, q PartsQuery) (items []PartSummary, total
 	if !ok {
 		return nil, 0, notFoundf("vehicle %s is not in this catalog", vehicleID)
 	}
-	own, wild := v.cat.vehicleParts(id)
-	hits := roaring.And(own, v.fit)
-	if wild != nil {
-		hits.Or(roaring.And(wild, v.fit))
-	}
-	fitting := int(hits.GetCardinality())
-	var universal *roaring.Bitmap
-	if q.IncludeUniversal {
-		universal = roaring.And(v.parts, v.cat.universal)
-	}
-	total = fitting
-	if universal != nil {
-		total += int(universal.GetCardinality())
-	}
-
-	lo := min(max(q.Offset, 0), total)
-	hi := total
-	if q.Limit > 0 {
-		hi = min(lo+q.Limit, total)
-	}
-	items = make([]PartSummary, 0, hi-lo)
-	if lo < fitting {
-		it := hits.Iterator()
-		if lo > 0 {
-			s, _ := hits.Select(uint32(lo))
+	l := v.list(id, q)
+	items = make([]PartSummary, 0, l.hi-l.lo)
+	if l.lo < l.fitting {
+		it := l.hits.Iterator()
+		if l.lo > 0 {
+			s, _ := l.hits.Select(uint32(l.lo))
 			it.AdvanceIfNeeded(s)
 		}
-		for n := lo; n < min(hi, fitting) && it.HasNext(); n++ {
+		for n := l.lo; n < min(l.hi, l.fitting) && it.HasNext(); n++ {
 			p := it.Next()
-			items = append(items, v.summary(p, q.Lang, v.cat.fitments(id, p, own, wild)))
+			items = append(items, v.summary(p, q.Lang, v.cat.fitments(id, p, l.own, l.wild)))
 		}
 	}
-	if universal != nil && hi > fitting {
-		it := universal.Iterator()
-		if start := max(lo-fitting, 0); start > 0 {
-			s, _ := universal.Select(uint32(start))
+	if l.universal != nil && l.hi > l.fitting {
+		it := l.universal.Iterator()
+		if start := max(l.lo-l.fitting, 0); start > 0 {
+			s, _ := l.universal.Select(uint32(start))
 			it.AdvanceIfNeeded(s)
 		}
-		for n := max(lo, fitting); n < hi && it.HasNext(); n++ {
+		for n := max(l.lo, l.fitting); n < l.hi && it.HasNext(); n++ {
 			items = append(items, v.summary(it.Next(), q.Lang, []Fitment{}))
 		}
 	}
-	return items, total, nil
+	return items, l.total, nil
 }
 
 // fitments lists how part p fits vehicle id: through the vehicle's own fitments (own)
@@ -134,9 +115,8 @@ func (v *View) summary(p uint32, lang string, fits []Fitment) PartSummary {
 	if part.Category != snapshot.None {
 		s.Category = &v.cat.Categories[part.Category].Name
 	}
-	if it, ok := v.items[p]; ok {
-		s.Price, s.Stock = it.Price, it.Stock
-	}
+	o := v.offers.get(p)
+	s.Price, s.Stock = o.money(), o.stockPtr()
 	return s
 }
 
@@ -165,10 +145,11 @@ func optString(s string) *string {
 	return &s
 }
 
-// Part returns the product detail of a visible part, looked up case-insensitively.
+// Part returns the product detail of a visible part, found by part number or by one of
+// the tenant's aliases, case-insensitively; the answer carries the canonical number.
 func (v *View) Part(partNumber, lang string) (*PartDetail, error) {
-	p, ok := v.cat.partByKey[snapshot.Key(partNumber)]
-	if !ok || !v.parts.Contains(p) {
+	p, ok := v.resolve(partNumber, ResolveActive)
+	if !ok {
 		return nil, notFoundf("part %s is not in this catalog", strings.TrimSpace(partNumber))
 	}
 	d, err := v.cat.PartDetail(p)
@@ -206,9 +187,8 @@ func (v *View) Part(partNumber, lang string) (*PartDetail, error) {
 		out.Category = &v.cat.Categories[part.Category].Name
 		out.CategoryPath = v.cat.categoryPath[part.Category]
 	}
-	if it, ok := v.items[p]; ok {
-		out.Price, out.Stock = it.Price, it.Stock
-	}
+	o := v.offers.get(p)
+	out.Price, out.Stock = o.money(), o.stockPtr()
 	return out, nil
 }
 

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"compress/gzip"
 	"encoding/csv"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -33,11 +34,16 @@ import (
 type refVehicle struct {
 	typ, make, model, submodel string
 	year                       int
+	idx                        int    // in model.vehicles (set by newModel)
+	makeID, modelID            string // set by newModel
 }
 
 type refPart struct {
 	number, brand, category string
 	universal               bool
+	nameStyle               int    // refNames
+	translated              bool   // has a German name
+	key, brandKey           string // set by newModel
 }
 
 type refFitment struct {
@@ -51,13 +57,6 @@ type refCatalog struct {
 	vehicles []refVehicle // concrete and explicit wildcard rows, one per year
 	parts    []refPart
 	fitments []refFitment
-}
-
-type refTenant struct {
-	brands map[string]bool     // Key(brand)
-	items  map[string]*bool    // Key(part number) → active; nil: follows the brand
-	state  engine.TenantState  // the same, as the engine is told
-	cache  map[string][]string // vkey → visible parts; cleared on every change
 }
 
 var (
@@ -87,11 +86,11 @@ func randomCatalog(r *rand.Rand) *refCatalog {
 					spelling = strings.ToUpper(mk) // the same make; the first spelling is displayed
 				}
 				if r.IntN(4) == 0 || len(subs) == 0 {
-					c.vehicles = append(c.vehicles, refVehicle{typ, spelling, md, "", y})
+					c.vehicles = append(c.vehicles, refVehicle{typ: typ, make: spelling, model: md, year: y})
 				}
 				for _, s := range subs {
 					if r.IntN(3) > 0 {
-						c.vehicles = append(c.vehicles, refVehicle{typ, spelling, md, s, y})
+						c.vehicles = append(c.vehicles, refVehicle{typ: typ, make: spelling, model: md, submodel: s, year: y})
 					}
 				}
 			}
@@ -104,6 +103,7 @@ func randomCatalog(r *rand.Rand) *refCatalog {
 			brand:     refBrands[r.IntN(len(refBrands))],
 			category:  refCats[r.IntN(len(refCats))],
 			universal: r.IntN(15) == 0,
+			nameStyle: r.IntN(len(refNames)), translated: r.IntN(2) == 0,
 		})
 	}
 	for i := r.IntN(120); i > 0; i-- {
@@ -222,9 +222,13 @@ func (c *refCatalog) write(t *testing.T, r *rand.Rand, dir string) {
 	writeCSV(t, r, dir, "vehicles", []string{"type", "make", "model", "submodel", "years"}, rows)
 	rows = nil
 	for _, p := range c.parts {
-		rows = append(rows, []string{p.number, p.brand, "Name of " + p.number, p.category, strconv.FormatBool(p.universal)})
+		name, de := fmt.Sprintf(refNames[p.nameStyle], p.number), ""
+		if p.translated {
+			de = "DE " + name
+		}
+		rows = append(rows, []string{p.number, p.brand, name, p.category, strconv.FormatBool(p.universal), de})
 	}
-	writeCSV(t, r, dir, "parts", []string{"part_number", "brand", "name", "category", "universal"}, rows)
+	writeCSV(t, r, dir, "parts", []string{"part_number", "brand", "name", "category", "universal", "name_de"}, rows)
 	rows = nil
 	for _, f := range c.fitments {
 		qty := ""
@@ -240,71 +244,247 @@ func (c *refCatalog) write(t *testing.T, r *rand.Rand, dir string) {
 	writeCSV(t, r, dir, "fitments", []string{"part_number", "make", "model", "submodel", "years", "position", "qty", "notes"}, rows)
 }
 
-func randomTenant(r *rand.Rand, c *refCatalog) *refTenant {
-	t := &refTenant{brands: map[string]bool{}, items: map[string]*bool{}}
+// names gives part names that exercise JSON escaping and translated fragments.
+var refNames = []string{"Name of %s", `Seal "HD" %s`, "Bremsbeläge %s", "Kit\t%s", "back\\slash %s", "line\u2028sep %s", "<b>%s</b> & co"}
+
+// The reference tenant: plain maps of what the tenant set.
+
+type refOffer struct{ price, stock int64 } // -1: none
+
+type refAlias struct{ alias, target, source string } // target: canonical part number
+
+type refTenant struct {
+	brands  map[string]bool              // Key(brand)
+	items   map[string]engine.Activation // Key(part number) → explicit setting
+	offers  map[string]refOffer          // Key(part number) → price and stock
+	aliases map[string]refAlias          // Key(alias)
+	cache   [][]string                   // model.vehicles index → visible parts; cleared on every change
+	visVeh  []int                        // indexes of the visible vehicles (nil: not computed)
+}
+
+func randomTenant(r *rand.Rand, c *refCatalog) *refTenant { return scaledTenant(r, c, 1) }
+
+// scaledTenant is randomTenant with about scale times as many settings, offers and aliases.
+func scaledTenant(r *rand.Rand, c *refCatalog, scale int) *refTenant {
+	t := &refTenant{brands: map[string]bool{}, items: map[string]engine.Activation{}, offers: map[string]refOffer{}, aliases: map[string]refAlias{}}
 	for _, b := range pick(r, refBrands, r.IntN(len(refBrands)+1)) {
 		t.brands[snapshot.Key(b)] = true
 	}
-	for i := r.IntN(6); i > 0; i-- {
-		t.items[snapshot.Key(c.parts[r.IntN(len(c.parts))].number)] = randomActive(r)
+	for i := r.IntN(6 * scale); i > 0; i-- {
+		t.items[snapshot.Key(c.parts[r.IntN(len(c.parts))].number)] = engine.Activation(r.IntN(3))
 	}
-	t.state = t.engineState()
+	for i := r.IntN(8 * scale); i > 0; i-- {
+		t.offers[snapshot.Key(c.parts[r.IntN(len(c.parts))].number)] = randomOffer(r)
+	}
+	for i := r.IntN(4 * scale); i > 0; i-- {
+		p := c.parts[r.IntN(len(c.parts))].number
+		a := fmt.Sprintf("POS-%d", r.IntN(20*scale))
+		t.aliases[snapshot.Key(a)] = refAlias{a, p, []string{"", "POS", "legacy"}[r.IntN(3)]}
+	}
 	return t
 }
 
-// randomActive is an explicit activation, an explicit deactivation, or unset.
-func randomActive(r *rand.Rand) *bool {
-	switch r.IntN(3) {
-	case 0:
-		return ptr(true)
-	case 1:
-		return ptr(false)
+func randomOffer(r *rand.Rand) refOffer {
+	o := refOffer{-1, -1}
+	if r.IntN(3) > 0 {
+		o.price = int64(r.IntN(100000))
 	}
-	return nil
+	if r.IntN(3) > 0 {
+		o.stock = int64(r.IntN(50))
+	}
+	return o
 }
 
-func (t *refTenant) engineState() engine.TenantState {
-	st := engine.TenantState{Items: map[string]engine.Item{}}
+// state is the tenant as a checkpoint would hand it to Restore: by part number.
+func (t *refTenant) state(m *model) engine.TenantState {
+	st := engine.TenantState{}
 	for b := range t.brands {
 		st.Brands = append(st.Brands, b)
 	}
-	for pn, a := range t.items {
-		st.Items[pn] = engine.Item{Active: a}
+	keys := map[string]bool{}
+	for k := range t.items {
+		keys[k] = true
+	}
+	for k := range t.offers {
+		keys[k] = true
+	}
+	for k := range keys {
+		it := engine.ItemState{Number: m.part(k).number, Active: t.items[k]}
+		if o, ok := t.offers[k]; ok {
+			it.Offer = engine.Offer(0).WithPrice(o.price).WithStock(o.stock)
+		}
+		st.Items = append(st.Items, it)
+	}
+	for _, a := range t.aliases {
+		st.Aliases = append(st.Aliases, engine.Alias{Alias: a.alias, PartNumber: a.target, Source: a.source})
 	}
 	return st
 }
 
-// randomChange changes the reference tenant and returns the same change for the engine.
-func (t *refTenant) randomChange(r *rand.Rand, c *refCatalog) engine.TenantChange {
-	var ch engine.TenantChange
-	t.cache = nil
-	b := refBrands[r.IntN(len(refBrands))]
-	if r.IntN(2) == 0 {
-		ch.Subscribe = []string{strings.ToLower(b)}
-		t.brands[snapshot.Key(b)] = true
-	} else {
-		ch.Unsubscribe = []string{b}
-		delete(t.brands, snapshot.Key(b))
+func (t *refTenant) offer(pn string) (refOffer, bool) {
+	o, ok := t.offers[snapshot.Key(pn)]
+	if ok && o.price < 0 && o.stock < 0 {
+		return o, false
 	}
-	ch.Items = map[string]engine.Item{}
-	for i := r.IntN(3); i > 0; i-- {
-		pn := c.parts[r.IntN(len(c.parts))].number
-		a := randomActive(r)
-		ch.Items[pn] = engine.Item{Active: a}
-		t.items[snapshot.Key(pn)] = a
-	}
-	return ch
+	return o, ok
 }
 
-// The naive model.
+// randomRef is a reference to a part as a client might send it: a number in another case,
+// an alias, or a number nobody knows.
+func randomRef(r *rand.Rand, c *refCatalog, t *refTenant) string {
+	switch n := r.IntN(10); {
+	case n == 0:
+		return fmt.Sprintf("NOPE-%d", r.IntN(5))
+	case n == 1 && len(t.aliases) > 0:
+		for _, a := range t.aliases {
+			return strings.ToLower(a.alias)
+		}
+	case n < 4:
+		return " " + strings.ToLower(c.parts[r.IntN(len(c.parts))].number) + " "
+	}
+	return c.parts[r.IntN(len(c.parts))].number
+}
+
+// randomChange makes a change, applies it to the reference tenant as the engine should,
+// and returns the change with the outcome the engine must report.
+func (t *refTenant) randomChange(r *rand.Rand, m *model, rows int) (engine.Change, engine.Outcome) {
+	c := m.c
+	var ch engine.Change
+	var out engine.Outcome
+	defer func() { t.cache, t.visVeh = nil, nil }()
+	switch r.IntN(4) {
+	case 0: // a subscription
+		b := refBrands[r.IntN(len(refBrands))]
+		if r.IntN(2) == 0 {
+			ch.Subscribe = []string{b}
+			t.brands[snapshot.Key(b)] = true
+		} else {
+			ch.Unsubscribe = []string{strings.ToLower(b)}
+			delete(t.brands, snapshot.Key(b))
+		}
+		return ch, out
+	case 1: // aliases
+		for i := r.IntN(4); i >= 0; i-- {
+			a := engine.Alias{Alias: fmt.Sprintf("POS-%d", r.IntN(20)), PartNumber: randomRef(r, c, t), Source: "POS"}
+			if r.IntN(6) == 0 {
+				a.Alias = c.parts[r.IntN(len(c.parts))].number // a part number cannot be an alias
+			}
+			ch.PutAliases = append(ch.PutAliases, a)
+		}
+		for i := r.IntN(2); i > 0; i-- {
+			ch.DeleteAliases = append(ch.DeleteAliases, fmt.Sprintf("pos-%d", r.IntN(20)))
+		}
+		for i, a := range ch.PutAliases {
+			key := snapshot.Key(a.Alias)
+			if _, isPart := m.partByKey[key]; isPart {
+				out.AliasIsPart = append(out.AliasIsPart, i)
+				continue
+			}
+			p, ok := m.partByKey[snapshot.Key(a.PartNumber)]
+			if !ok {
+				out.AliasNotFound = append(out.AliasNotFound, i)
+				continue
+			}
+			t.aliases[key] = refAlias{a.Alias, p.number, a.Source}
+			out.Aliases++
+		}
+		for i, a := range ch.DeleteAliases {
+			if _, ok := t.aliases[snapshot.Key(a)]; ok {
+				delete(t.aliases, snapshot.Key(a))
+				out.Deleted++
+			} else {
+				out.DeleteMissing = append(out.DeleteMissing, i)
+			}
+		}
+		return ch, out
+	case 2: // a portal edit: any catalog part, activation, price and stock
+		ch.Resolve = engine.ResolveCatalog
+	default: // a feed: parts the tenant sells, price or stock, sometimes a full stock sync
+		ch.Resolve = engine.ResolveActive
+		ch.ClearStock = r.IntN(3) == 0
+	}
+	for i := r.IntN(rows); i >= 0; i-- {
+		u := engine.ItemUpdate{Ref: randomRef(r, c, t)}
+		if ch.Resolve == engine.ResolveCatalog && r.IntN(2) == 0 {
+			u.SetActive, u.Active = true, engine.Activation(r.IntN(3))
+		}
+		if r.IntN(2) == 0 {
+			u.SetPrice, u.Price = true, randomOffer(r).price
+		}
+		if r.IntN(2) == 0 || !u.SetPrice && !u.SetActive {
+			u.SetStock, u.Stock = true, randomOffer(r).stock
+		}
+		ch.Items = append(ch.Items, u)
+	}
+	// Resolve every row against the state before the change.
+	resolved := make([]string, len(ch.Items))
+	for i, u := range ch.Items {
+		key := snapshot.Key(u.Ref)
+		p, ok := m.partByKey[key]
+		if ok && (ch.Resolve == engine.ResolveCatalog || m.visible(t, p.number)) {
+			resolved[i] = key
+			continue
+		}
+		if a, ok := t.aliases[key]; ok && (ch.Resolve == engine.ResolveCatalog || m.visible(t, a.target)) {
+			resolved[i] = snapshot.Key(a.target)
+			continue
+		}
+		out.NotFound = append(out.NotFound, i)
+	}
+	stocked := map[string]bool{}
+	visibleBefore := map[string]bool{}
+	for _, p := range m.c.parts {
+		if m.visible(t, p.number) {
+			visibleBefore[snapshot.Key(p.number)] = true
+		}
+	}
+	for i, u := range ch.Items {
+		key := resolved[i]
+		if key == "" {
+			continue
+		}
+		stocked[key] = true
+		out.Updated++
+		if u.SetActive {
+			t.items[key] = u.Active
+		}
+		o, ok := t.offers[key]
+		if !ok {
+			o = refOffer{-1, -1}
+		}
+		if u.SetPrice {
+			o.price = u.Price
+		}
+		if u.SetStock {
+			o.stock = u.Stock
+		}
+		if u.SetPrice || u.SetStock {
+			t.offers[key] = o
+		}
+	}
+	if ch.ClearStock {
+		for key, o := range t.offers {
+			if o.stock >= 0 && !stocked[key] && visibleBefore[key] {
+				o.stock = -1
+				t.offers[key] = o
+				out.Cleared++
+			}
+		}
+	}
+	return ch, out
+}
+
+// The naive model: plain maps over the source rows.
 
 type model struct {
 	c         *refCatalog
-	makeName  map[string]string                      // Key → first spelling
-	vehicles  []refVehicle                           // every vehicle, implicit wildcards added
-	hasSub    map[string]bool                        // model-year key → has a concrete submodel
-	fitTable  map[string]map[string][]engine.Fitment // vkey → Key(part) → fitments, from fits
+	makeName  map[string]string // Key → first spelling
+	vehicles  []refVehicle      // every vehicle, implicit wildcards added
+	hasSub    map[string]bool   // model-year key → has a concrete submodel
 	partByKey map[string]refPart
+	sorted    []refPart                              // parts by key
+	rows      map[string][]int                       // vkey of a fitment's target (one year) → fitment rows, in order
+	fitCache  map[string]map[string][]engine.Fitment // vkey → Key(part) → fitments
 }
 
 func vkey(mk, md, sub string, y int) string {
@@ -312,15 +492,17 @@ func vkey(mk, md, sub string, y int) string {
 }
 
 func newModel(c *refCatalog) *model {
-	m := &model{c: c, makeName: map[string]string{}, hasSub: map[string]bool{}}
+	m := &model{c: c, makeName: map[string]string{}, hasSub: map[string]bool{}, rows: map[string][]int{}, fitCache: map[string]map[string][]engine.Fitment{}}
 	seen := map[string]bool{}
 	for _, v := range c.vehicles {
 		if _, ok := m.makeName[snapshot.Key(v.make)]; !ok {
 			m.makeName[snapshot.Key(v.make)] = v.make
 		}
-		for _, w := range []refVehicle{v, {v.typ, v.make, v.model, "", v.year}} {
+		for _, w := range []refVehicle{v, {typ: v.typ, make: v.make, model: v.model, year: v.year}} {
 			if k := vkey(w.make, w.model, w.submodel, w.year); !seen[k] {
 				seen[k] = true
+				w.idx = len(m.vehicles)
+				w.makeID, w.modelID = snapshot.MakeID(w.make), snapshot.ModelID(w.make, w.model)
 				m.vehicles = append(m.vehicles, w)
 			}
 		}
@@ -330,23 +512,18 @@ func newModel(c *refCatalog) *model {
 	}
 	m.partByKey = map[string]refPart{}
 	for _, p := range c.parts {
-		m.partByKey[snapshot.Key(p.number)] = p
+		p.key, p.brandKey = snapshot.Key(p.number), snapshot.Key(p.brand)
+		m.partByKey[p.key] = p
+		m.sorted = append(m.sorted, p)
 	}
-	m.fitTable = map[string]map[string][]engine.Fitment{}
-	for _, v := range m.vehicles {
-		row := map[string][]engine.Fitment{}
-		for _, p := range c.parts {
-			if f := m.fits(v, p.number); f != nil {
-				row[snapshot.Key(p.number)] = f
-			}
+	sort.Slice(m.sorted, func(a, b int) bool { return m.sorted[a].key < m.sorted[b].key })
+	for i, f := range c.fitments {
+		for _, y := range f.years {
+			k := vkey(f.make, f.model, f.submodel, y)
+			m.rows[k] = append(m.rows[k], i)
 		}
-		m.fitTable[vkey(v.make, v.model, v.submodel, v.year)] = row
 	}
 	return m
-}
-
-func (m *model) fitments(v refVehicle, pn string) []engine.Fitment {
-	return m.fitTable[vkey(v.make, v.model, v.submodel, v.year)][snapshot.Key(pn)]
 }
 
 func (m *model) part(pn string) refPart {
@@ -357,60 +534,85 @@ func (m *model) part(pn string) refPart {
 	return p
 }
 
-func (m *model) visible(t *refTenant, pn string) bool {
-	if a := t.items[snapshot.Key(pn)]; a != nil {
-		return *a
+func (m *model) visible(t *refTenant, pn string) bool { return m.visiblePart(t, m.part(pn)) }
+
+func (m *model) visiblePart(t *refTenant, p refPart) bool {
+	switch t.items[p.key] {
+	case engine.Activated:
+		return true
+	case engine.Deactivated:
+		return false
 	}
-	return t.brands[snapshot.Key(m.part(pn).brand)]
+	return t.brands[p.brandKey]
 }
 
-// fits reports the fitments by which part pn fits vehicle v (nil: it does not).
-// Duplicate (vehicle, part, position) links merge attribute by attribute, the first given
-// value winning.
-func (m *model) fits(v refVehicle, pn string) []engine.Fitment {
-	var out []engine.Fitment
+// fitsOf gives, for every part fitting v, the fitments by which it fits: v's own rows, then
+// for a concrete submodel its model-year's wildcard rows. Duplicate (vehicle, part,
+// position) links merge attribute by attribute, the first given value winning.
+func (m *model) fitsOf(v refVehicle) map[string][]engine.Fitment {
+	vk := vkey(v.make, v.model, v.submodel, v.year)
+	if out, ok := m.fitCache[vk]; ok {
+		return out
+	}
+	out := map[string][]engine.Fitment{}
 	for _, target := range []string{v.submodel, ""} {
-		merged := map[string]*refFitment{}
-		var order []string
-		for _, f := range m.c.fitments {
-			if snapshot.Key(f.part) != snapshot.Key(pn) || snapshot.Key(f.make) != snapshot.Key(v.make) ||
-				f.model != v.model || snapshot.Key(f.submodel) != snapshot.Key(target) || !slices.Contains(f.years, v.year) {
-				continue
+		type merged struct {
+			order []string
+			by    map[string]*refFitment
+		}
+		perPart := map[string]*merged{}
+		var partOrder []string
+		for _, i := range m.rows[vkey(v.make, v.model, target, v.year)] {
+			f := m.c.fitments[i]
+			pk := snapshot.Key(f.part)
+			g := perPart[pk]
+			if g == nil {
+				g = &merged{by: map[string]*refFitment{}}
+				perPart[pk] = g
+				partOrder = append(partOrder, pk)
 			}
-			g, ok := merged[f.position]
+			x, ok := g.by[f.position]
 			if !ok {
-				g = &refFitment{position: f.position}
-				merged[f.position] = g
-				order = append(order, f.position)
+				x = &refFitment{position: f.position}
+				g.by[f.position] = x
+				g.order = append(g.order, f.position)
 			}
-			if g.qty == 0 {
-				g.qty = f.qty
+			if x.qty == 0 {
+				x.qty = f.qty
 			}
-			if g.notes == "" {
-				g.notes = f.notes
+			if x.notes == "" {
+				x.notes = f.notes
 			}
 		}
-		for _, pos := range order {
-			f := merged[pos]
-			var e engine.Fitment
-			if f.position != "" {
-				e.Position = ptr(f.position)
-			}
-			if f.qty > 0 {
-				e.Qty = ptr(f.qty)
-			}
-			if f.notes != "" {
-				e.Notes = ptr(f.notes)
-			}
-			if !containsFitment(out, e) {
-				out = append(out, e)
+		for _, pk := range partOrder {
+			g := perPart[pk]
+			for _, pos := range g.order {
+				f := g.by[pos]
+				var e engine.Fitment
+				if f.position != "" {
+					e.Position = ptr(f.position)
+				}
+				if f.qty > 0 {
+					e.Qty = ptr(f.qty)
+				}
+				if f.notes != "" {
+					e.Notes = ptr(f.notes)
+				}
+				if !containsFitment(out[pk], e) {
+					out[pk] = append(out[pk], e)
+				}
 			}
 		}
 		if v.submodel == "" {
 			break
 		}
 	}
+	m.fitCache[vk] = out
 	return out
+}
+
+func (m *model) fitments(v refVehicle, pn string) []engine.Fitment {
+	return m.fitsOf(v)[snapshot.Key(pn)]
 }
 
 func containsFitment(list []engine.Fitment, f engine.Fitment) bool {
@@ -425,21 +627,24 @@ func containsFitment(list []engine.Fitment, f engine.Fitment) bool {
 func ptr[T any](v T) *T { return &v }
 
 func (m *model) visibleParts(t *refTenant, v refVehicle) []string {
-	k := vkey(v.make, v.model, v.submodel, v.year)
-	if out, ok := t.cache[k]; ok {
+	if t.cache == nil {
+		t.cache = make([][]string, len(m.vehicles))
+	}
+	if out := t.cache[v.idx]; out != nil {
 		return out
 	}
-	if t.cache == nil {
-		t.cache = map[string][]string{}
-	}
-	var out []string
-	defer func() { t.cache[k] = out }()
-	for _, p := range m.c.parts {
-		if !p.universal && m.visible(t, p.number) && m.fitments(v, p.number) != nil {
-			out = append(out, p.number)
+	var ps []refPart
+	for pk := range m.fitsOf(v) {
+		if p := m.partByKey[pk]; !p.universal && m.visiblePart(t, p) {
+			ps = append(ps, p)
 		}
 	}
-	sort.Slice(out, func(a, b int) bool { return snapshot.Key(out[a]) < snapshot.Key(out[b]) })
+	sort.Slice(ps, func(a, b int) bool { return ps[a].key < ps[b].key })
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.number
+	}
+	t.cache[v.idx] = out
 	return out
 }
 
@@ -488,13 +693,18 @@ func (m *model) categories(t *refTenant) []string {
 	return out
 }
 
-func (m *model) visibleVehicles(t *refTenant, f engine.Filter) []refVehicle {
-	var out []refVehicle
-	for _, v := range m.vehicles {
-		if f.Year != 0 && v.year != f.Year || f.Type != "" && v.typ != f.Type {
-			continue
+func (m *model) visibleVehicles(t *refTenant, f engine.Filter) []*refVehicle {
+	if t.visVeh == nil {
+		t.visVeh = []int{}
+		for i, v := range m.vehicles {
+			if len(m.visibleParts(t, v)) > 0 {
+				t.visVeh = append(t.visVeh, i)
+			}
 		}
-		if len(m.visibleParts(t, v)) > 0 {
+	}
+	var out []*refVehicle
+	for _, i := range t.visVeh {
+		if v := &m.vehicles[i]; (f.Year == 0 || v.year == f.Year) && (f.Type == "" || v.typ == f.Type) {
 			out = append(out, v)
 		}
 	}
@@ -514,9 +724,11 @@ func (m *model) years(t *refTenant, f engine.Filter) []int {
 
 func (m *model) makes(t *refTenant, f engine.Filter) []engine.MakeRef {
 	out := []engine.MakeRef{}
+	seen := map[engine.MakeRef]bool{}
 	for _, v := range m.visibleVehicles(t, f) {
-		ref := engine.MakeRef{ID: snapshot.MakeID(v.make), Name: m.makeName[snapshot.Key(v.make)]}
-		if !slices.Contains(out, ref) {
+		ref := engine.MakeRef{ID: v.makeID, Name: m.makeName[snapshot.Key(v.make)]}
+		if !seen[ref] {
+			seen[ref] = true
 			out = append(out, ref)
 		}
 	}
@@ -530,12 +742,14 @@ func (m *model) models(t *refTenant, f engine.Filter) []engine.ModelRef {
 		make string
 	}
 	var refs []ref
+	seen := map[ref]bool{}
 	for _, v := range m.visibleVehicles(t, engine.Filter{Year: f.Year, Type: f.Type}) {
-		if f.MakeID != "" && snapshot.MakeID(v.make) != f.MakeID {
+		if f.MakeID != "" && v.makeID != f.MakeID {
 			continue
 		}
-		r := ref{engine.ModelRef{ID: snapshot.ModelID(v.make, v.model), Name: v.model}, snapshot.Key(v.make)}
-		if !slices.Contains(refs, r) {
+		r := ref{engine.ModelRef{ID: v.modelID, Name: v.model}, snapshot.Key(v.make)}
+		if !seen[r] {
+			seen[r] = true
 			refs = append(refs, r)
 		}
 	}
@@ -555,13 +769,13 @@ func (m *model) models(t *refTenant, f engine.Filter) []engine.ModelRef {
 func (m *model) vehicleRefs(t *refTenant, f engine.Filter) []engine.VehicleRef {
 	out := []engine.VehicleRef{}
 	for _, v := range m.visibleVehicles(t, engine.Filter{Year: f.Year}) {
-		if f.ModelID != "" && snapshot.ModelID(v.make, v.model) != f.ModelID {
+		if f.ModelID != "" && v.modelID != f.ModelID {
 			continue
 		}
 		if v.submodel == "" && m.hasSub[vkey(v.make, v.model, "", v.year)] {
 			continue
 		}
-		out = append(out, m.vehicleRef(v))
+		out = append(out, m.vehicleRef(*v))
 	}
 	sort.SliceStable(out, func(a, b int) bool {
 		if ka, kb := snapshot.Key(out[a].Submodel), snapshot.Key(out[b].Submodel); ka != kb {
@@ -579,8 +793,65 @@ func (m *model) vehicleRef(v refVehicle) engine.VehicleRef {
 	}
 }
 
-// compare checks every cascade question the engine can be asked about this catalog.
-func compare(t *testing.T, label string, e *engine.Engine, m *model, tenants []*refTenant) {
+// items is what the portal's item list must show: every part the tenant sees, has a
+// setting for or an offer for, in part-number order.
+func (m *model) items(t *refTenant) []engine.Item {
+	var out []engine.Item
+	for _, p := range m.sorted {
+		o, offered := t.offers[p.key]
+		offered = offered && (o.price >= 0 || o.stock >= 0)
+		setting := t.items[p.key]
+		vis := m.visiblePart(t, p)
+		if !vis && setting == engine.Unset && !offered {
+			continue
+		}
+		it := engine.Item{PartNumber: p.number, Brand: p.brand, Name: m.name(p), Active: vis, Subscribed: t.brands[p.brandKey]}
+		switch setting {
+		case engine.Activated:
+			it.ActiveSetting = ptr(true)
+		case engine.Deactivated:
+			it.ActiveSetting = ptr(false)
+		}
+		if offered {
+			it.Price, it.Stock = money(o.price), count(o.stock)
+		}
+		out = append(out, it)
+	}
+	return out
+}
+
+func (m *model) name(p refPart) string { return fmt.Sprintf(refNames[p.nameStyle], p.number) }
+
+func money(c int64) *engine.Money {
+	if c < 0 {
+		return nil
+	}
+	x := engine.Money(c)
+	return &x
+}
+
+func count(n int64) *int64 {
+	if n < 0 {
+		return nil
+	}
+	return &n
+}
+
+// checks bounds what compare looks at: every vehicle and part of a small catalog, a
+// sample of a large one.
+type checks struct {
+	vehicles  []refVehicle
+	parts     []refPart
+	cascade   bool // every cascade question (years, makes, models, vehicles, counts)
+	itemsPage int  // page size for listing items
+}
+
+func allChecks(m *model) checks {
+	return checks{vehicles: m.vehicles, parts: m.c.parts, cascade: true, itemsPage: 3}
+}
+
+// compare checks the engine's answers for every tenant against the model's.
+func compare(t *testing.T, label string, e *engine.Engine, m *model, tenants []*refTenant, ck checks) {
 	t.Helper()
 	fail := func(format string, args ...any) {
 		t.Helper()
@@ -593,77 +864,55 @@ func compare(t *testing.T, label string, e *engine.Engine, m *model, tenants []*
 		}
 	}
 	years = append(years, 1999) // a year with no vehicles
+	makes := map[string]bool{}
+	type mdKey struct{ make, model string }
+	models := map[mdKey]bool{}
+	for _, v := range m.vehicles {
+		makes[v.make] = true
+		models[mdKey{v.make, v.model}] = true
+	}
 	for ti, rt := range tenants {
 		id := fmt.Sprintf("t%d", ti)
 		view, err := e.View(id)
 		if err != nil {
 			fail("View(%s): %v", id, err)
 		}
-		for _, typ := range append([]string{""}, refTypes...) {
-			f := engine.Filter{Type: typ}
-			if got, want := view.Years(f), m.years(rt, f); !reflect.DeepEqual(got, want) {
-				fail("tenant %d: Years(%+v): got %v, want %v", ti, f, got, want)
+		if !ck.cascade {
+			// A large catalog: the years, and makes and models of two years and three makes.
+			for _, typ := range []string{"", "atv"} {
+				if got, want := view.Years(engine.Filter{Type: typ}), m.years(rt, engine.Filter{Type: typ}); !reflect.DeepEqual(got, want) {
+					fail("tenant %d: Years(%s): got %v, want %v", ti, typ, got, want)
+				}
 			}
-			for _, y := range append(years, 0) {
-				f := engine.Filter{Year: y, Type: typ}
-				gotMakes, wantMakes := view.Makes(f), m.makes(rt, f)
-				if !reflect.DeepEqual(gotMakes, wantMakes) {
-					fail("tenant %d: Makes(%+v): got %v, want %v", ti, f, gotMakes, wantMakes)
+			for _, y := range []int{years[0], 0} {
+				if got, want := view.Makes(engine.Filter{Year: y}), m.makes(rt, engine.Filter{Year: y}); !reflect.DeepEqual(got, want) {
+					fail("tenant %d: Makes(%d): got %v, want %v", ti, y, got, want)
 				}
-				if got, want := view.Models(f), m.models(rt, f); !reflect.DeepEqual(got, want) {
-					fail("tenant %d: Models(%+v): got %v, want %v", ti, f, got, want)
-				}
-				for _, mk := range refMakes {
-					f := engine.Filter{Year: y, Type: typ, MakeID: snapshot.MakeID(mk)}
+				n := 0
+				for mk := range makes {
+					if n++; n > 3 {
+						break
+					}
+					f := engine.Filter{Year: y, MakeID: snapshot.MakeID(mk)}
 					if got, want := view.Models(f), m.models(rt, f); !reflect.DeepEqual(got, want) {
 						fail("tenant %d: Models(%+v): got %v, want %v", ti, f, got, want)
 					}
 				}
 			}
 		}
-		// counts=true: the parts that fit at least one vehicle of each year, make and model.
-		for _, typ := range []string{"", "atv"} {
-			f := engine.Filter{Type: typ}
-			var want []engine.YearCount
-			for _, y := range m.years(rt, f) {
-				want = append(want, engine.YearCount{Year: y, Parts: m.countParts(rt, func(v refVehicle) bool { return v.year == y && (typ == "" || v.typ == typ) })})
-			}
-			if got := view.YearCounts(f); !(len(got) == 0 && len(want) == 0) && !reflect.DeepEqual(got, want) {
-				fail("tenant %d: YearCounts(%+v): got %v, want %v", ti, f, got, want)
-			}
-			for _, y := range append(years[:1:1], 0) {
-				f := engine.Filter{Year: y, Type: typ}
-				var wantMakes []engine.MakeCount
-				for _, mk := range m.makes(rt, f) {
-					wantMakes = append(wantMakes, engine.MakeCount{MakeRef: mk, Parts: m.countParts(rt, func(v refVehicle) bool {
-						return snapshot.MakeID(v.make) == mk.ID && (y == 0 || v.year == y) && (typ == "" || v.typ == typ)
-					})})
-				}
-				if got := view.MakeCounts(f); !(len(got) == 0 && len(wantMakes) == 0) && !reflect.DeepEqual(got, wantMakes) {
-					fail("tenant %d: MakeCounts(%+v): got %v, want %v", ti, f, got, wantMakes)
-				}
-				var wantModels []engine.ModelCount
-				for _, md := range m.models(rt, f) {
-					wantModels = append(wantModels, engine.ModelCount{ModelRef: md, Parts: m.countParts(rt, func(v refVehicle) bool {
-						return snapshot.ModelID(v.make, v.model) == md.ID && (y == 0 || v.year == y)
-					})})
-				}
-				if got := view.ModelCounts(f); !(len(got) == 0 && len(wantModels) == 0) && !reflect.DeepEqual(got, wantModels) {
-					fail("tenant %d: ModelCounts(%+v): got %v, want %v", ti, f, got, wantModels)
-				}
-			}
-		}
-		for _, mk := range refMakes {
-			for _, md := range refModels {
+		if ck.cascade {
+			compareCascade(t, fail, view, m, rt, ti, years, makes)
+			for mk := range models {
 				for _, y := range append(years, 0) {
-					f := engine.Filter{ModelID: snapshot.ModelID(mk, md), Year: y}
+					f := engine.Filter{ModelID: snapshot.ModelID(mk.make, mk.model), Year: y}
 					if got, want := view.Vehicles(f), m.vehicleRefs(rt, f); !reflect.DeepEqual(got, want) {
-						fail("tenant %d: Vehicles(%s %s %d): got %v, want %v", ti, mk, md, y, got, want)
+						fail("tenant %d: Vehicles(%s %s %d): got %v, want %v", ti, mk.make, mk.model, y, got, want)
 					}
 				}
 			}
 		}
-		for _, v := range m.vehicles {
+		var buf []byte
+		for _, v := range ck.vehicles {
 			vid := snapshot.VehicleID(v.make, v.model, v.submodel, v.year)
 			items, total, err := view.Parts(vid, engine.PartsQuery{})
 			if err != nil {
@@ -673,13 +922,27 @@ func compare(t *testing.T, label string, e *engine.Engine, m *model, tenants []*
 			var got []string
 			for _, it := range items {
 				got = append(got, it.PartNumber)
-				wantFits := m.fitments(v, it.PartNumber)
-				if !sameFitments(it.Fitments, wantFits) {
+				if wantFits := m.fitments(v, it.PartNumber); !sameFitments(it.Fitments, wantFits) {
 					fail("tenant %d: Parts(%v) %s fitments: got %s, want %s", ti, v, it.PartNumber, fitString(it.Fitments), fitString(wantFits))
 				}
+				o, ok := rt.offer(it.PartNumber)
+				if !ok {
+					o = refOffer{-1, -1}
+				}
+				if !reflect.DeepEqual(it.Price, money(o.price)) || !reflect.DeepEqual(it.Stock, count(o.stock)) {
+					fail("tenant %d: Parts(%v) %s: price %v stock %v, want %v", ti, v, it.PartNumber, it.Price, it.Stock, o)
+				}
 			}
-			if !reflect.DeepEqual(got, want) || total != len(want) {
+			if !slices.Equal(got, want) || total != len(want) {
 				fail("tenant %d: Parts(%v): got %v (total %d), want %v", ti, v, got, total, want)
+			}
+			// The byte renderer writes exactly what encoding/json makes of the summaries.
+			for _, q := range []engine.PartsQuery{{}, {Lang: "de", Offset: 1, Limit: 3, IncludeUniversal: true}} {
+				items, _, _ := view.Parts(vid, q)
+				buf, _, err = view.AppendParts(buf[:0], vid, q)
+				if want := marshal(t, items); err != nil || string(buf) != string(want) {
+					fail("tenant %d: AppendParts(%v, %+v): got %s (%v), want %s", ti, v, q, buf, err, want)
+				}
 			}
 			// Paging returns the same sequence in slices.
 			if len(want) > 2 {
@@ -689,11 +952,39 @@ func compare(t *testing.T, label string, e *engine.Engine, m *model, tenants []*
 				}
 			}
 		}
-		for _, p := range m.c.parts {
-			_, err := view.Part(strings.ToLower(p.number), "")
+		for _, p := range ck.parts {
+			d, err := view.Part(strings.ToLower(p.number), "")
 			if vis := m.visible(rt, p.number); vis != (err == nil) {
 				fail("tenant %d: Part(%s): visible=%v, err=%v", ti, p.number, vis, err)
 			}
+			if err == nil {
+				o, ok := rt.offer(p.number)
+				if !ok {
+					o = refOffer{-1, -1}
+				}
+				if !reflect.DeepEqual(d.Price, money(o.price)) || !reflect.DeepEqual(d.Stock, count(o.stock)) {
+					fail("tenant %d: Part(%s): price %v stock %v, want %v", ti, p.number, d.Price, d.Stock, o)
+				}
+			}
+		}
+		// Aliases resolve to their part when the tenant sees it, and answer with its number.
+		for key, a := range rt.aliases {
+			d, err := view.Part(strings.ToUpper(key), "")
+			vis := m.visible(rt, a.target)
+			if vis != (err == nil) || err == nil && d.PartNumber != a.target {
+				fail("tenant %d: Part(alias %s → %s): visible=%v, got %v %v", ti, a.alias, a.target, vis, d, err)
+			}
+		}
+		var wantAliases []engine.Alias
+		for _, a := range rt.aliases {
+			wantAliases = append(wantAliases, engine.Alias{Alias: a.alias, PartNumber: a.target, Source: a.source})
+		}
+		sort.Slice(wantAliases, func(i, j int) bool { return snapshot.Key(wantAliases[i].Alias) < snapshot.Key(wantAliases[j].Alias) })
+		if got := pageAliases(view, 2); !(len(got) == 0 && len(wantAliases) == 0) && !reflect.DeepEqual(got, wantAliases) {
+			fail("tenant %d: Aliases(): got %v, want %v", ti, got, wantAliases)
+		}
+		if got, want := pageItems(t, view, ck.itemsPage), m.items(rt); !(len(got) == 0 && len(want) == 0) && !reflect.DeepEqual(got, want) {
+			fail("tenant %d: Items(): got %d items %v,\nwant %d %v", ti, len(got), got, len(want), want)
 		}
 		var gotCats []string
 		for _, c := range view.Categories() {
@@ -711,7 +1002,7 @@ func compare(t *testing.T, label string, e *engine.Engine, m *model, tenants []*
 			for _, it := range items {
 				got = append(got, it.PartNumber)
 			}
-			if !reflect.DeepEqual(got, want) || total != len(want) {
+			if !slices.Equal(got, want) || total != len(want) {
 				fail("tenant %d: Parts(%v, includeUniversal): got %v (total %d), want %v", ti, v, got, total, want)
 			}
 			if len(want) > 1 {
@@ -722,6 +1013,103 @@ func compare(t *testing.T, label string, e *engine.Engine, m *model, tenants []*
 			}
 		}
 	}
+}
+
+func compareCascade(t *testing.T, fail func(string, ...any), view *engine.View, m *model, rt *refTenant, ti int, years []int, makes map[string]bool) {
+	t.Helper()
+	for _, typ := range append([]string{""}, refTypes...) {
+		f := engine.Filter{Type: typ}
+		if got, want := view.Years(f), m.years(rt, f); !reflect.DeepEqual(got, want) {
+			fail("tenant %d: Years(%+v): got %v, want %v", ti, f, got, want)
+		}
+		for _, y := range append(years, 0) {
+			f := engine.Filter{Year: y, Type: typ}
+			if got, want := view.Makes(f), m.makes(rt, f); !reflect.DeepEqual(got, want) {
+				fail("tenant %d: Makes(%+v): got %v, want %v", ti, f, got, want)
+			}
+			if got, want := view.Models(f), m.models(rt, f); !reflect.DeepEqual(got, want) {
+				fail("tenant %d: Models(%+v): got %v, want %v", ti, f, got, want)
+			}
+			for mk := range makes {
+				f := engine.Filter{Year: y, Type: typ, MakeID: snapshot.MakeID(mk)}
+				if got, want := view.Models(f), m.models(rt, f); !reflect.DeepEqual(got, want) {
+					fail("tenant %d: Models(%+v): got %v, want %v", ti, f, got, want)
+				}
+			}
+		}
+	}
+	// counts=true: the parts that fit at least one vehicle of each year, make and model.
+	for _, typ := range []string{"", "atv"} {
+		f := engine.Filter{Type: typ}
+		var want []engine.YearCount
+		for _, y := range m.years(rt, f) {
+			want = append(want, engine.YearCount{Year: y, Parts: m.countParts(rt, func(v refVehicle) bool { return v.year == y && (typ == "" || v.typ == typ) })})
+		}
+		if got := view.YearCounts(f); !(len(got) == 0 && len(want) == 0) && !reflect.DeepEqual(got, want) {
+			fail("tenant %d: YearCounts(%+v): got %v, want %v", ti, f, got, want)
+		}
+		for _, y := range append(years[:1:1], 0) {
+			f := engine.Filter{Year: y, Type: typ}
+			var wantMakes []engine.MakeCount
+			for _, mk := range m.makes(rt, f) {
+				wantMakes = append(wantMakes, engine.MakeCount{MakeRef: mk, Parts: m.countParts(rt, func(v refVehicle) bool {
+					return v.makeID == mk.ID && (y == 0 || v.year == y) && (typ == "" || v.typ == typ)
+				})})
+			}
+			if got := view.MakeCounts(f); !(len(got) == 0 && len(wantMakes) == 0) && !reflect.DeepEqual(got, wantMakes) {
+				fail("tenant %d: MakeCounts(%+v): got %v, want %v", ti, f, got, wantMakes)
+			}
+			var wantModels []engine.ModelCount
+			for _, md := range m.models(rt, f) {
+				wantModels = append(wantModels, engine.ModelCount{ModelRef: md, Parts: m.countParts(rt, func(v refVehicle) bool {
+					return v.modelID == md.ID && (y == 0 || v.year == y)
+				})})
+			}
+			if got := view.ModelCounts(f); !(len(got) == 0 && len(wantModels) == 0) && !reflect.DeepEqual(got, wantModels) {
+				fail("tenant %d: ModelCounts(%+v): got %v, want %v", ti, f, got, wantModels)
+			}
+		}
+	}
+}
+
+// pageItems lists every item, limit at a time, following the cursor.
+func pageItems(t *testing.T, v *engine.View, limit int) []engine.Item {
+	var out []engine.Item
+	after := ""
+	for {
+		page, more, err := v.Items(engine.ItemQuery{After: after, Limit: limit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, page...)
+		if !more {
+			return out
+		}
+		after = page[len(page)-1].PartNumber
+	}
+}
+
+func pageAliases(v *engine.View, limit int) []engine.Alias {
+	var out []engine.Alias
+	after := ""
+	for {
+		page, more := v.Aliases(engine.AliasQuery{After: after, Limit: limit})
+		out = append(out, page...)
+		if !more {
+			return out
+		}
+		after = page[len(page)-1].Alias
+	}
+}
+
+func marshal(t *testing.T, v any) []byte {
+	var b strings.Builder
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		t.Fatal(err)
+	}
+	return []byte(strings.TrimSuffix(b.String(), "\n"))
 }
 
 func sameFitments(a, b []engine.Fitment) bool {
@@ -748,14 +1136,60 @@ func fitString(fs []engine.Fitment) string {
 	return strings.Join(ss, ",")
 }
 
+// exportState is what a checkpoint would keep of a tenant: its whole state, by id.
+func exportState(v *engine.View) engine.TenantState {
+	st := engine.TenantState{Catalog: v.Version(), Brands: v.Subscriptions(), Aliases: v.AllAliases()}
+	v.EachItem(func(it engine.ItemState) bool { st.Items = append(st.Items, it); return true })
+	return st
+}
+
+// changeAndCompare applies random changes to random tenants, checking every outcome and the
+// answers after each.
+func changeAndCompare(t *testing.T, r *rand.Rand, label string, e *engine.Engine, m *model, tenants []*refTenant, steps int, ck checks) {
+	rows := 6
+	if !ck.cascade {
+		rows = 3000 // a large catalog: feeds of thousands of rows
+	}
+	for step := 0; step < steps; step++ {
+		i := r.IntN(len(tenants))
+		ch, want := tenants[i].randomChange(r, m, rows)
+		got, err := e.Update(fmt.Sprintf("t%d", i), ch, nil)
+		if err != nil {
+			t.Fatalf("%s: Update: %v", label, err)
+		}
+		if !sameOutcome(got, want) {
+			t.Fatalf("%s change %d: Update(%+v):\n got %+v\nwant %+v", label, step, ch, got, want)
+		}
+		compare(t, fmt.Sprintf("%s after change %d", label, step), e, m, tenants, ck)
+	}
+}
+
+func sameOutcome(a, b engine.Outcome) bool {
+	norm := func(o *engine.Outcome) {
+		for _, s := range []*[]int{&o.NotFound, &o.AliasNotFound, &o.AliasIsPart, &o.DeleteMissing} {
+			if len(*s) == 0 {
+				*s = nil
+			}
+		}
+	}
+	norm(&a)
+	norm(&b)
+	return reflect.DeepEqual(a, b)
+}
+
 var seedFlag = flag.Uint64("seed", 0, "seed for the randomised reference tests (0: from the clock)")
 
-func TestEngineMatchesReferenceModel(t *testing.T) {
+func testSeed(t *testing.T, name string) uint64 {
 	seed := uint64(time.Now().UnixNano())
 	if *seedFlag != 0 {
 		seed = *seedFlag
 	}
-	t.Logf("seed %d (rerun with: go test ./engine -run TestEngineMatchesReferenceModel -seed=%d)", seed, seed)
+	t.Logf("seed %d (rerun with: go test ./engine -run %s -seed=%d)", seed, name, seed)
+	return seed
+}
+
+func TestEngineMatchesReferenceModel(t *testing.T) {
+	seed := testSeed(t, "TestEngineMatchesReferenceModel")
 	rounds := 40
 	if testing.Short() {
 		rounds = 10
@@ -770,24 +1204,21 @@ func TestEngineMatchesReferenceModel(t *testing.T) {
 			t.Fatalf("round %d: build: %v", round, err)
 		}
 		m := newModel(c)
+		ck := allChecks(m)
 		tenants := make([]*refTenant, 1+r.IntN(4))
 		e := engine.New()
 		for i := range tenants {
 			tenants[i] = randomTenant(r, c)
-			e.SetTenant(fmt.Sprintf("t%d", i), tenants[i].state)
+			e.Restore(fmt.Sprintf("t%d", i), tenants[i].state(m))
 		}
 		e.Load(cat, "v1")
 		label := fmt.Sprintf("round %d (seed %d)", round, seed)
-		compare(t, label+" in memory", e, m, tenants)
+		compare(t, label+" in memory", e, m, tenants, ck)
 
-		// Incremental changes show in the next view.
-		for step := 0; step < 3; step++ {
-			i := r.IntN(len(tenants))
-			e.UpdateTenant(fmt.Sprintf("t%d", i), tenants[i].randomChange(r, c))
-			compare(t, fmt.Sprintf("%s after change %d", label, step), e, m, tenants)
-		}
+		// Incremental changes show in the next view, with the outcome of every row.
+		changeAndCompare(t, r, label, e, m, tenants, 6, ck)
 
-		// The same answers after a snapshot write and load, with tenants re-derived.
+		// The same answers after a snapshot write and load, with tenants rebased.
 		path := filepath.Join(dir, "catalog.snap")
 		if _, err := snapshot.Write(path, cat); err != nil {
 			t.Fatalf("%s: Write: %v", label, err)
@@ -797,14 +1228,129 @@ func TestEngineMatchesReferenceModel(t *testing.T) {
 			t.Fatalf("%s: Open: %v", label, err)
 		}
 		e.Load(loaded, "v2")
-		compare(t, label+" after snapshot round trip", e, m, tenants)
+		compare(t, label+" after snapshot round trip", e, m, tenants, ck)
 
-		// A fresh engine given the whole state agrees too.
-		e2 := engine.New()
+		// A fresh engine given each tenant's exported state (as a checkpoint keeps it, by
+		// id) agrees too, and so does one given the states by part number.
+		e2, e3 := engine.New(), engine.New()
 		e2.Load(loaded, "v2")
 		for i, rt := range tenants {
-			e2.SetTenant(fmt.Sprintf("t%d", i), rt.engineState())
+			v, _ := e.View(fmt.Sprintf("t%d", i))
+			e2.Restore(fmt.Sprintf("t%d", i), exportState(v))
+			e3.Restore(fmt.Sprintf("t%d", i), rt.state(m))
 		}
-		compare(t, label+" fresh engine", e2, m, tenants)
+		e3.Load(loaded, "v3")
+		compare(t, label+" restored by id", e2, m, tenants, ck)
+		compare(t, label+" restored by number", e3, m, tenants, ck)
 	}
+}
+
+// bigCatalog has more parts and more vehicles than one roaring container holds (65,536), so
+// ids on both sides of the boundary are exercised: 16 makes × 40 models × 12 years with up
+// to 12 submodels each (about 75,000 vehicles), 70,000 parts, 60,000 fitment rows.
+func bigCatalog(r *rand.Rand) *refCatalog {
+	c := &refCatalog{}
+	type modelSubs struct {
+		make, model string
+		subs        []string
+	}
+	var models []modelSubs
+	for mk := 0; mk < 16; mk++ {
+		mkName := fmt.Sprintf("Make %02d", mk)
+		typ := refTypes[mk%len(refTypes)]
+		for md := 0; md < 40; md++ {
+			ms := modelSubs{make: mkName, model: fmt.Sprintf("Model %03d", md)}
+			for s := 0; s < 12; s++ {
+				if s < 6 || r.IntN(2) == 0 {
+					ms.subs = append(ms.subs, fmt.Sprintf("S%02d", s))
+				}
+			}
+			models = append(models, ms)
+			for y := 2000; y < 2012; y++ {
+				for _, sub := range ms.subs {
+					c.vehicles = append(c.vehicles, refVehicle{typ: typ, make: mkName, model: ms.model, submodel: sub, year: y})
+				}
+			}
+		}
+	}
+	prefixes := []string{"BP", "OF", "CH", "XR", "ZZ"}
+	for i := 0; i < 70000; i++ {
+		b := i * len(refBrands) / 70000 // a brand's parts are contiguous, as real part numbers are
+		c.parts = append(c.parts, refPart{
+			number: fmt.Sprintf("%s-%06d", prefixes[b], i), brand: refBrands[b],
+			category: refCats[r.IntN(len(refCats))], universal: r.IntN(100) == 0,
+			nameStyle: r.IntN(len(refNames)), translated: r.IntN(2) == 0,
+		})
+	}
+	for len(c.fitments) < 60000 {
+		p := c.parts[r.IntN(len(c.parts))]
+		if p.universal {
+			continue
+		}
+		ms := models[r.IntN(len(models))]
+		sub := ""
+		if r.IntN(3) > 0 {
+			sub = ms.subs[r.IntN(len(ms.subs))]
+		}
+		y0 := 2000 + r.IntN(12)
+		var years []int
+		for y := y0; y < min(2012, y0+1+r.IntN(3)); y++ {
+			years = append(years, y)
+		}
+		f := refFitment{part: p.number, make: ms.make, model: ms.model, submodel: sub, years: years,
+			position: refPos[r.IntN(len(refPos))], notes: refNotes[r.IntN(len(refNotes))]}
+		if r.IntN(4) == 0 {
+			f.qty = 1 + r.IntN(4)
+		}
+		c.fitments = append(c.fitments, f)
+	}
+	return c
+}
+
+// TestEngineMatchesReferenceModelLarge runs the model check on bigCatalog, with tenants
+// holding thousands of offers and feeds of thousands of rows, sampling the questions.
+func TestEngineMatchesReferenceModelLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a catalog of 75,000 vehicles and 70,000 parts")
+	}
+	seed := testSeed(t, "TestEngineMatchesReferenceModelLarge")
+	r := rand.New(rand.NewPCG(seed, 1))
+	c := bigCatalog(r)
+	dir := t.TempDir()
+	c.write(t, r, dir)
+	cat, _, err := ingest.Build(dir, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cat.Parts) <= 1<<16 || len(cat.Vehicles) <= 1<<16 {
+		t.Fatalf("catalog of %d parts and %d vehicles does not cross the container boundary", len(cat.Parts), len(cat.Vehicles))
+	}
+	m := newModel(c)
+	ck := checks{itemsPage: 700}
+	for _, i := range r.Perm(len(m.vehicles))[:150] {
+		ck.vehicles = append(ck.vehicles, m.vehicles[i])
+	}
+	ck.vehicles = append(ck.vehicles, m.vehicles[len(m.vehicles)-1])
+	for _, i := range r.Perm(len(c.parts))[:300] {
+		ck.parts = append(ck.parts, c.parts[i])
+	}
+	ck.parts = append(ck.parts, c.parts[len(c.parts)-50:]...)
+	tenants := make([]*refTenant, 3)
+	e := engine.New()
+	e.Load(cat, "v1")
+	for i := range tenants {
+		tenants[i] = scaledTenant(r, c, 1500)
+		e.Restore(fmt.Sprintf("t%d", i), tenants[i].state(m))
+	}
+	label := fmt.Sprintf("large (seed %d)", seed)
+	compare(t, label, e, m, tenants, ck)
+	changeAndCompare(t, r, label, e, m, tenants, 8, ck)
+
+	e2 := engine.New()
+	e2.Load(cat, "v1")
+	for i := range tenants {
+		v, _ := e.View(fmt.Sprintf("t%d", i))
+		e2.Restore(fmt.Sprintf("t%d", i), exportState(v))
+	}
+	compare(t, label+" restored by id", e2, m, tenants, ck)
 }

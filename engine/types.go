@@ -66,7 +66,7 @@ type PartSummary struct {
 	Name          string    `json:"name"`
 	Category      *string   `json:"category"`
 	ImageURL      *string   `json:"imageUrl"`
-	Price         *float64  `json:"price"`
+	Price         *Money    `json:"price"`
 	Stock         *int64    `json:"stock"`
 	Fitments      []Fitment `json:"fitments"`
 }
@@ -95,7 +95,7 @@ type PartDetail struct {
 	ImageURL        *string     `json:"imageUrl"`
 	ManualURL       *string     `json:"manualUrl"`
 	WeightKg        *float64    `json:"weightKg"`
-	Price           *float64    `json:"price"`
+	Price           *Money      `json:"price"`
 	Stock           *int64      `json:"stock"`
 	Images          []string    `json:"images"`
 	OEMNumbers      []OEMNumber `json:"oemNumbers"`
@@ -121,27 +121,4 @@ type PartsQuery struct {
 	Offset           int
 	Lang             string // "" = default language
 	IncludeUniversal bool
-}
-
-// Item is a tenant's per-part state: activation and commercial data. A part is visible to
-// a tenant when it is activated one by one, or when its brand is subscribed and it is not
-// deactivated. Active nil means "not set": the part follows its brand subscription (an item
-// may exist only to carry a price or stock).
-type Item struct {
-	Active *bool
-	Price  *float64 // nil = no price
-	Stock  *int64   // nil = not tracked
-}
-
-// TenantState is everything the engine needs to know about one tenant.
-type TenantState struct {
-	Brands []string        // subscribed brand names (compared with snapshot.Key)
-	Items  map[string]Item // by part number (compared with snapshot.Key)
-}
-
-// TenantChange is an incremental change to a tenant's state.
-type TenantChange struct {
-	Subscribe   []string
-	Unsubscribe []string
-	Items       map[string]Item // upserts, by part number
 }

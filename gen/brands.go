@@ -3,6 +3,7 @@ package gen
 import (
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 )
 
@@ -204,12 +205,66 @@ func uniquePrefix(name string, used map[string]bool, rng *rand.Rand) string {
 // partNumber of the k-th part of a brand; a pure function so tenants can name parts without
 // the part stream.
 func (b *brand) partNumber(k int) string {
-	buf := make([]byte, 0, 16)
-	buf = append(buf, b.prefix...)
+	return string(b.appendPartNumber(make([]byte, 0, 16), k))
+}
+
+// appendPartNumber appends partNumber(k) to dst without allocating a string, for the feeds'
+// tens of millions of rows.
+func (b *brand) appendPartNumber(dst []byte, k int) []byte {
+	dst = append(dst, b.prefix...)
 	if b.dash {
-		buf = append(buf, '-')
+		dst = append(dst, '-')
 	}
-	buf = appendInt(buf, b.base+k*b.step)
-	buf = append(buf, b.suffix...)
-	return string(buf)
+	dst = appendInt(dst, b.base+k*b.step)
+	return append(dst, b.suffix...)
+}
+
+// A partIndex finds the brand and number of a part from its part number, the inverse of
+// partNumber. Part numbers are prefix letters, an optional dash, digits and a letter suffix, and
+// prefixes are unique, so the leading letters name the brand.
+type partIndex struct {
+	brands   []brand
+	byPrefix map[string]int
+}
+
+func newPartIndex(brands []brand) *partIndex {
+	x := &partIndex{brands: brands, byPrefix: make(map[string]int, len(brands))}
+	for i := range brands {
+		x.byPrefix[brands[i].prefix] = i
+	}
+	return x
+}
+
+// lookup returns the brand index and the part's index k within the brand; ok is false when pn
+// is no catalog part number. Matching is case-insensitive, as the importer's.
+func (x *partIndex) lookup(pn string) (bi, k int, ok bool) {
+	pn = strings.ToUpper(strings.TrimSpace(pn))
+	i := 0
+	for i < len(pn) && pn[i] >= 'A' && pn[i] <= 'Z' {
+		i++
+	}
+	bi, ok = x.byPrefix[pn[:i]]
+	if !ok {
+		return 0, 0, false
+	}
+	b := &x.brands[bi]
+	rest := pn[i:]
+	if b.dash {
+		if !strings.HasPrefix(rest, "-") {
+			return 0, 0, false
+		}
+		rest = rest[1:]
+	}
+	j := 0
+	for j < len(rest) && rest[j] >= '0' && rest[j] <= '9' {
+		j++
+	}
+	if j == 0 || j > 9 || rest[j:] != b.suffix || (j > 1 && rest[0] == '0') {
+		return 0, 0, false
+	}
+	n, _ := strconv.Atoi(rest[:j])
+	if n < b.base || (n-b.base)%b.step != 0 || (n-b.base)/b.step >= b.parts {
+		return 0, 0, false
+	}
+	return bi, (n - b.base) / b.step, true
 }

@@ -82,6 +82,16 @@ func (c *csvFile) field(s string) {
 	c.row = append(c.row, '"')
 }
 
+// bytesField writes a field that needs no quoting (part numbers, numbers, words) from a scratch
+// buffer, so hot loops need not make a string per cell.
+func (c *csvFile) bytesField(b []byte) {
+	if c.nfield > 0 {
+		c.row = append(c.row, ',')
+	}
+	c.nfield++
+	c.row = append(c.row, b...)
+}
+
 func (c *csvFile) fields(ss ...string) {
 	for _, s := range ss {
 		c.field(s)

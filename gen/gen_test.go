@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,12 +54,33 @@ func TestDeterministic(t *testing.T) {
 		if sa != sb {
 			t.Errorf("Generate(%s, 42) stats: got %+v then %+v", name, sa, sb)
 		}
-		for _, f := range outputFiles {
+		files := append(slices.Clone(outputFiles), feedFiles(t, a)...)
+		if fb := feedFiles(t, b); !slices.Equal(files[len(outputFiles):], fb) {
+			t.Errorf("Generate(%s, 42) feeds: got %q then %q", name, files[len(outputFiles):], fb)
+		}
+		if len(files) == len(outputFiles) {
+			t.Errorf("Generate(%s, 42): no feeds", name)
+		}
+		for _, f := range files {
 			if !bytes.Equal(readAll(t, filepath.Join(a, f)), readAll(t, filepath.Join(b, f))) {
 				t.Errorf("Generate(%s, 42): %s differs between runs", name, f)
 			}
 		}
 	}
+}
+
+// feedFiles lists the feed files of a generated directory, as paths relative to it.
+func feedFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(filepath.Join(dir, feedsDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, feedsDir+"/"+e.Name())
+	}
+	return out
 }
 
 func TestSeedsDiffer(t *testing.T) {
@@ -73,9 +95,27 @@ func TestSeedsDiffer(t *testing.T) {
 
 func TestCompressedMatchesPlain(t *testing.T) {
 	plain, _ := generate(t, "tiny", 7, DefaultOptions())
+	plainTenants := readTenants(t, plain)
 	for _, c := range []Compression{CompressGzip, CompressZstd} {
 		dir, _ := generate(t, "tiny", 7, Options{Compress: c})
-		for _, f := range []string{"vehicles.csv", "parts.csv", "fitments.csv"} {
+		files := []string{"vehicles.csv", "parts.csv", "fitments.csv"}
+		// The same tenants, except that each names its compressed feed.
+		tenants := readTenants(t, dir)
+		for i := range tenants {
+			if tenants[i].Offers == "" {
+				continue
+			}
+			f, ok := strings.CutSuffix(tenants[i].Offers, "."+string(c))
+			if !ok {
+				t.Errorf("Generate(tiny, 7, %s): tenant %s offers %q", c, tenants[i].ID, tenants[i].Offers)
+			}
+			files = append(files, f)
+			tenants[i].Offers = f
+		}
+		if !reflect.DeepEqual(tenants, plainTenants) {
+			t.Errorf("Generate(tiny, 7, %s): tenants.json differs from the plain one beyond the feed names", c)
+		}
+		for _, f := range files {
 			got := decompress(t, filepath.Join(dir, f+"."+string(c)))
 			if !bytes.Equal(got, readAll(t, filepath.Join(plain, f))) {
 				t.Errorf("Generate(tiny, 7, %s): %s differs from the plain file", c, f)
@@ -85,6 +125,15 @@ func TestCompressedMatchesPlain(t *testing.T) {
 	if _, err := Generate(profiles[0], 1, t.TempDir(), Options{Compress: "lz4"}); err == nil {
 		t.Errorf("Generate(compress lz4): got nil error, want ErrBadOptions")
 	}
+}
+
+func readTenants(t *testing.T, dir string) []Tenant {
+	t.Helper()
+	var tenants []Tenant
+	if err := json.Unmarshal(readAll(t, filepath.Join(dir, "tenants.json")), &tenants); err != nil {
+		t.Fatalf("tenants.json: %v", err)
+	}
+	return tenants
 }
 
 func decompress(t *testing.T, path string) []byte {
@@ -145,6 +194,7 @@ func TestCountsAndValidity(t *testing.T) {
 				{"vehicles", st.Vehicles, p.Vehicles},
 				{"parts", st.Parts, p.Parts},
 				{"fitment links", st.FitmentLinks, p.Links},
+				{"priced items", st.PricedItems, p.PricedItems},
 			} {
 				if !within(c.got, c.want, 0.25) {
 					t.Errorf("%s: got %d, want %d ±25%%", c.what, c.got, c.want)
@@ -265,6 +315,7 @@ func checkCatalog(t *testing.T, dir string) Stats {
 	parts := readCSV(t, filepath.Join(dir, "parts.csv"), partsHeader)
 	universal := map[string]bool{}
 	pns := map[string]bool{}
+	brandOf := map[string]string{} // lower(part number) -> brand
 	brands := map[string]bool{}
 	for i, r := range parts {
 		pn := strings.ToLower(r[0])
@@ -272,6 +323,7 @@ func checkCatalog(t *testing.T, dir string) Stats {
 			t.Fatalf("parts.csv:%d: empty or repeated part number %q", i+2, r[0])
 		}
 		pns[pn] = true
+		brandOf[pn] = r[1]
 		brands[r[1]] = true
 		if r[2] == "" || strings.Count(r[3], " > ") > 2 {
 			t.Fatalf("parts.csv:%d: bad name or category %q", i+2, r[:4])
@@ -342,10 +394,7 @@ func checkCatalog(t *testing.T, dir string) Stats {
 	}
 	st.FitmentLinks = len(links)
 
-	var tenants []Tenant
-	if err := json.Unmarshal(readAll(t, filepath.Join(dir, "tenants.json")), &tenants); err != nil {
-		t.Fatalf("tenants.json: %v", err)
-	}
+	tenants := readTenants(t, dir)
 	st.Tenants = len(tenants)
 	for _, tn := range tenants {
 		for _, pn := range append(slices.Clone(tn.Activate), tn.Deactivate...) {
@@ -353,8 +402,124 @@ func checkCatalog(t *testing.T, dir string) Stats {
 				t.Errorf("tenant %s: unknown part %q", tn.ID, pn)
 			}
 		}
+		checkOffers(t, dir, tn, brandOf, &st)
 	}
 	return st
+}
+
+// checkOffers validates a tenant's feed and aliases against parts.csv and its visible catalog,
+// and adds them to st.
+func checkOffers(t *testing.T, dir string, tn Tenant, brandOf map[string]string, st *Stats) {
+	t.Helper()
+	lower := func(pns []string) map[string]bool {
+		m := map[string]bool{}
+		for _, pn := range pns {
+			m[strings.ToLower(pn)] = true
+		}
+		return m
+	}
+	act, deact := lower(tn.Activate), lower(tn.Deactivate)
+	subscribed := func(pn string) bool { return slices.Contains(tn.Brands, brandOf[pn]) && !deact[pn] }
+	visible := 0
+	for pn := range brandOf {
+		if subscribed(pn) || act[pn] {
+			visible++
+		}
+	}
+
+	priced := map[string]bool{}
+	if tn.Offers == "" {
+		if tn.PricedItems != 0 || tn.StockedItems != 0 || len(tn.Aliases) != 0 {
+			t.Errorf("tenant %s: no offers file but %d priced, %d stocked, %d aliases", tn.ID, tn.PricedItems, tn.StockedItems, len(tn.Aliases))
+		}
+	} else {
+		if want := feedsDir + "/" + tn.ID + ".csv"; tn.Offers != want {
+			t.Errorf("tenant %s offers: got %q, want %q", tn.ID, tn.Offers, want)
+		}
+		stocked := 0
+		for i, r := range readCSV(t, filepath.Join(dir, tn.Offers), []string{"partNumber", "price", "stock"}) {
+			at := fmt.Sprintf("%s:%d", tn.Offers, i+2)
+			pn := strings.ToLower(r[0])
+			switch {
+			case brandOf[pn] == "":
+				t.Fatalf("%s: unknown part %q", at, r[0])
+			case !subscribed(pn) && !act[pn]:
+				t.Fatalf("%s: part %q is not visible to the tenant", at, r[0])
+			case priced[pn]:
+				t.Fatalf("%s: part %q priced twice", at, r[0])
+			}
+			priced[pn] = true
+			if !validPrice(r[1]) {
+				t.Fatalf("%s: price %q", at, r[1])
+			}
+			if r[2] != "null" {
+				if n, err := strconv.Atoi(r[2]); err != nil || n < 0 || strconv.Itoa(n) != r[2] {
+					t.Fatalf("%s: stock %q", at, r[2])
+				}
+				stocked++
+			}
+		}
+		if len(priced) != tn.PricedItems || stocked != tn.StockedItems {
+			t.Errorf("tenant %s: pricedItems, stockedItems %d, %d; the file has %d, %d", tn.ID, tn.PricedItems, tn.StockedItems, len(priced), stocked)
+		}
+		st.Feeds++
+		st.PricedItems += len(priced)
+		st.StockedItems += stocked
+	}
+	switch tn.Type {
+	case TypeDataProvider:
+		if tn.Offers != "" {
+			t.Errorf("data provider %s: has offers %q", tn.ID, tn.Offers)
+		}
+	case TypeManufacturer:
+		// Exactly its own brand: every visible part of it, nothing else.
+		want := 0
+		for pn := range brandOf {
+			if subscribed(pn) {
+				want++
+				if !priced[pn] {
+					t.Fatalf("manufacturer %s: own part %s not priced", tn.ID, pn)
+				}
+			}
+		}
+		if len(tn.Brands) != 1 || len(priced) != want {
+			t.Errorf("manufacturer %s: brands %q, %d priced, want its brand's %d", tn.ID, tn.Brands, len(priced), want)
+		}
+	default:
+		if visible > 0 && len(priced) == 0 {
+			t.Errorf("%s %s: sees %d parts and prices none", tn.Type, tn.ID, visible)
+		}
+	}
+
+	aliases := map[string]bool{}
+	for _, a := range tn.Aliases {
+		key := strings.ToLower(a.Alias)
+		switch {
+		case aliases[key]:
+			t.Errorf("tenant %s: alias %q repeated", tn.ID, a.Alias)
+		case brandOf[key] != "":
+			t.Errorf("tenant %s: alias %q is a catalog part number", tn.ID, a.Alias)
+		case !priced[strings.ToLower(a.PartNumber)]:
+			t.Errorf("tenant %s: alias %q for %q, which it does not price", tn.ID, a.Alias, a.PartNumber)
+		case !(a.Source == SourcePOS && strings.HasPrefix(a.Alias, "POS-")) && !(a.Source == SourceLegacy && strings.HasPrefix(a.Alias, "LEG-")):
+			t.Errorf("tenant %s: alias %q with source %q", tn.ID, a.Alias, a.Source)
+		}
+		aliases[key] = true
+	}
+	if len(tn.Aliases) > 0 && tn.Type != TypeStandard && tn.Type != TypeRetail {
+		t.Errorf("%s %s: has aliases", tn.Type, tn.ID)
+	}
+	st.Aliases += len(tn.Aliases)
+}
+
+// validPrice: a positive decimal with two decimals and a shop's ending.
+func validPrice(s string) bool {
+	whole, cents, ok := strings.Cut(s, ".")
+	n, err := strconv.Atoi(whole)
+	if !ok || err != nil || n < 0 || strconv.Itoa(n) != whole || len(cents) != 2 {
+		return false
+	}
+	return slices.Contains([]string{"00", "50", "90", "95", "99"}, cents) && s != "0.00"
 }
 
 func TestTinyTenants(t *testing.T) {

@@ -21,12 +21,14 @@ const (
 	streamBrands   = 0x6272_616e
 	streamParts    = 0x7061_7274 // xor brand index
 	streamTenants  = 0x7465_6e61
+	streamOffers   = 0x6f66_6665 // xor tenant index
 )
 
 func newRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
 
-// Generate writes vehicles.csv, parts.csv, fitments.csv (compressed as opts says) and
-// tenants.json into outDir, creating it if needed.
+// Generate writes vehicles.csv, parts.csv, fitments.csv, the tenants' offer feeds
+// feeds/<tenant-id>.csv (all compressed as opts says) and tenants.json into outDir, creating
+// it if needed.
 func Generate(p Profile, seed uint64, outDir string, opts Options) (Stats, error) {
 	var st Stats
 	if opts.Compress == "" {
@@ -37,7 +39,7 @@ func Generate(p Profile, seed uint64, outDir string, opts Options) (Stats, error
 	default:
 		return st, fmt.Errorf("%w: compression %q", ErrBadOptions, opts.Compress)
 	}
-	if p.Vehicles <= 0 || p.Parts <= 0 || p.Brands <= 0 || p.Brands > p.Parts || p.Links < 0 || p.Tenants < 0 {
+	if p.Vehicles <= 0 || p.Parts <= 0 || p.Brands <= 0 || p.Brands > p.Parts || p.Links < 0 || p.Tenants < 0 || p.PricedItems < 0 {
 		return st, fmt.Errorf("%w: profile %+v", ErrBadOptions, p)
 	}
 	if err := os.MkdirAll(outDir, 0o755); err != nil {
@@ -55,12 +57,19 @@ func Generate(p Profile, seed uint64, outDir string, opts Options) (Stats, error
 
 	brands := makeBrands(p.Brands, p.Parts, newRand(seed, streamBrands))
 	st.Brands = len(brands)
-	if err := writePartsAndFitments(p, u, brands, seed, outDir, opts.Compress, &st); err != nil {
+	last := &brands[len(brands)-1]
+	partKinds := make([]uint8, last.firstIdx+last.parts)
+	if err := writePartsAndFitments(p, u, brands, seed, outDir, opts.Compress, partKinds, &st); err != nil {
 		return st, err
 	}
 
 	tenants := makeTenants(p, brands, newRand(seed, streamTenants))
 	st.Tenants = len(tenants)
+	if p.PricedItems > 0 {
+		if err := writeOffers(p, brands, partKinds, tenants, seed, outDir, opts.Compress, &st); err != nil {
+			return st, err
+		}
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false) // brand names like "K&N" stay readable
@@ -97,7 +106,9 @@ func writeVehicles(u *universe, dir string, c Compression) error {
 
 // writePartsAndFitments streams both files together: each part's fitments are generated first so
 // that its OEM cross-references can name the makes it fits.
-func writePartsAndFitments(p Profile, u *universe, brands []brand, seed uint64, dir string, c Compression, st *Stats) error {
+//
+// partKinds receives every part's kind, by global part index, for the offers' prices.
+func writePartsAndFitments(p Profile, u *universe, brands []brand, seed uint64, dir string, c Compression, partKinds []uint8, st *Stats) error {
 	po, err := createCSV(dir, "parts", c)
 	if err != nil {
 		return err
@@ -137,6 +148,7 @@ func writePartsAndFitments(p Profile, u *universe, brands []brand, seed uint64, 
 				ki = universalKinds[rng.IntN(len(universalKinds))]
 				st.UniversalParts++
 			}
+			partKinds[b.firstIdx+k] = uint8(ki)
 			kind := &kinds[ki]
 			makes = makes[:0]
 			if !universal {

@@ -14,12 +14,15 @@ type Profile struct {
 	// Links is the number of (part, vehicle, position) links after year ranges are expanded.
 	Links   int
 	Tenants int
+	// PricedItems is the number of priced items over all tenants' offer feeds; 0 writes no
+	// feeds.
+	PricedItems int
 }
 
 var profiles = []Profile{
-	{Name: "tiny", Vehicles: 50, Parts: 200, Brands: 5, Links: 2_000, Tenants: 3},
-	{Name: "small", Vehicles: 5_000, Parts: 50_000, Brands: 60, Links: 1_000_000, Tenants: 50},
-	{Name: "eu", Vehicles: 150_000, Parts: 1_000_000, Brands: 600, Links: 50_000_000, Tenants: 1_000},
+	{Name: "tiny", Vehicles: 50, Parts: 200, Brands: 5, Links: 2_000, Tenants: 3, PricedItems: 250},
+	{Name: "small", Vehicles: 5_000, Parts: 50_000, Brands: 60, Links: 1_000_000, Tenants: 50, PricedItems: 400_000},
+	{Name: "eu", Vehicles: 150_000, Parts: 1_000_000, Brands: 600, Links: 50_000_000, Tenants: 1_000, PricedItems: 20_000_000},
 }
 
 // ProfileByName returns one of the profiles of the spec: tiny, small or eu.
@@ -72,4 +75,8 @@ type Stats struct {
 	FitmentRows    int
 	FitmentLinks   int // (part, vehicle, position) links after year expansion; all distinct
 	Tenants        int
+	Feeds          int // offer feed files, one per tenant that prices anything
+	PricedItems    int // rows over all feeds
+	StockedItems   int // rows with a tracked stock
+	Aliases        int
 }

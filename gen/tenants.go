@@ -23,6 +23,16 @@ type Tenant struct {
 	Activate []string `json:"activate"`
 	// Deactivate lists parts switched off although their brand is subscribed.
 	Deactivate []string `json:"deactivate"`
+
+	// Offers is the tenant's feed of prices and stock, a path relative to the catalog
+	// directory: feeds/<id>.csv, .csv.gz or .csv.zst (see offers.go for the format). Empty when
+	// the tenant prices nothing.
+	Offers string `json:"offers,omitempty"`
+	// PricedItems is the number of rows of Offers; StockedItems of them have a tracked stock.
+	PricedItems  int `json:"pricedItems,omitempty"`
+	StockedItems int `json:"stockedItems,omitempty"`
+	// Aliases are the tenant's SKU aliases, each for a part of its feed.
+	Aliases []Alias `json:"aliases,omitempty"`
 }
 
 // Tenant types of the domain model.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/fitment/fitment/engine"
 	"github.com/fitment/fitment/tenant"
 )
 
@@ -34,6 +35,8 @@ type TenantInfo struct {
 	Language      string    `json:"language"`
 	Created       time.Time `json:"created"`
 	Subscriptions []string  `json:"subscriptions"`
+	// Counts of the tenant's state in the loaded catalog; absent before one is loaded.
+	Counts *engine.StateCounts `json:"counts,omitempty"`
 }
 
 func (s *Server) createTenant(c *fiber.Ctx) error {
@@ -51,8 +54,14 @@ func (s *Server) createTenant(c *fiber.Ctx) error {
 }
 
 func (s *Server) tenantInfo(t tenant.Tenant) TenantInfo {
-	return TenantInfo{ID: t.ID, Name: t.Name, Type: t.Type, Currency: t.Currency,
-		Language: t.Language, Created: t.Created, Subscriptions: s.store.Subscriptions(t.ID)}
+	info := TenantInfo{ID: t.ID, Name: t.Name, Type: t.Type, Currency: t.Currency,
+		Language: t.Language, Created: t.Created, Subscriptions: []string{}}
+	if v, err := s.eng.View(t.ID); err == nil {
+		info.Subscriptions = v.Subscriptions()
+		counts := v.Counts()
+		info.Counts = &counts
+	}
+	return info
 }
 
 func (s *Server) listTenants(c *fiber.Ctx) error {

@@ -1,12 +1,12 @@
 package httpapi
 
 import (
-	"bytes"
+	"encoding/base64"
 	"encoding/json"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
+	"unicode"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -14,15 +14,20 @@ import (
 	"github.com/fitment/fitment/tenant"
 )
 
+// The portal back end (/api/app/*, secret key): subscriptions, catalog items, aliases and
+// config. Every write goes through the tenant store, which journals it (durable before the
+// answer) and then publishes it in the engine.
+
 // Subscription is one brand subscription with its catalog part count.
 type Subscription struct {
 	Brand string `json:"brand"`
 	Parts int    `json:"parts"`
 }
 
-// needCatalog fails with 503 until a catalog is loaded: writes validate against it.
-func (s *Server) needCatalog(c *fiber.Ctx) error {
-	if s.eng.Version() == "" {
+// needCatalog fails with 503 until a catalog is loaded and the tenants restored: writes
+// resolve against them.
+func (s *Server) needCatalog() error {
+	if s.eng.Version() == "" || !s.store.Ready() {
 		return engine.ErrNoCatalog
 	}
 	return nil
@@ -37,10 +42,11 @@ func brandParam(c *fiber.Ctx) (string, error) {
 }
 
 func (s *Server) listSubscriptions(c *fiber.Ctx) error {
-	if err := s.needCatalog(c); err != nil {
+	v, err := s.view(c)
+	if err != nil {
 		return err
 	}
-	brands := s.store.Subscriptions(tenantID(c))
+	brands := v.Subscriptions()
 	out := make([]Subscription, 0, len(brands))
 	for _, b := range brands {
 		if name, n, ok := s.eng.Brand(b); ok {
@@ -57,23 +63,19 @@ func (s *Server) subscribe(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.needCatalog(c); err != nil {
+	if err := s.needCatalog(); err != nil {
 		return err
 	}
 	name, n, ok := s.eng.Brand(brand)
 	if !ok {
 		return errorf(http.StatusNotFound, "not_found", "brand %s is not in the catalog", brand)
 	}
-	id := tenantID(c)
-	s.wmu.Lock()
-	ch, err := s.store.Subscribe(id, name) // the catalog's spelling, whatever the caller typed
-	if err == nil {
-		s.eng.UpdateTenant(id, ch)
-	}
-	s.wmu.Unlock()
+	// The catalog's spelling, whatever the caller typed.
+	_, seq, err := s.store.Write(tenantID(c), engine.Change{Subscribe: []string{name}})
 	if err != nil {
 		return err
 	}
+	setSeq(c, seq)
 	return sendJSON(c, http.StatusOK, Subscription{Brand: name, Parts: n})
 }
 
@@ -82,151 +84,312 @@ func (s *Server) unsubscribe(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	if err := s.needCatalog(c); err != nil {
-		return err
-	}
-	id := tenantID(c)
-	// A brand that left the catalog can still be unsubscribed.
-	if _, _, ok := s.eng.Brand(brand); !ok && !s.store.Subscribed(id, brand) {
-		return errorf(http.StatusNotFound, "not_found", "brand %s is not in the catalog", brand)
-	}
-	s.wmu.Lock()
-	ch, err := s.store.Unsubscribe(id, brand)
-	if err == nil {
-		s.eng.UpdateTenant(id, ch)
-	}
-	s.wmu.Unlock()
+	v, err := s.view(c)
 	if err != nil {
 		return err
 	}
+	// A brand that left the catalog can still be unsubscribed.
+	subscribed := false
+	for _, b := range v.Subscriptions() {
+		subscribed = subscribed || strings.EqualFold(b, brand)
+	}
+	if _, _, ok := s.eng.Brand(brand); !ok && !subscribed {
+		return errorf(http.StatusNotFound, "not_found", "brand %s is not in the catalog", brand)
+	}
+	_, seq, err := s.store.Write(tenantID(c), engine.Change{Unsubscribe: []string{brand}})
+	if err != nil {
+		return err
+	}
+	setSeq(c, seq)
 	c.Status(http.StatusNoContent)
 	return nil
 }
 
-// RowError is a rejected row of a bulk write. Row counts from 1.
-type RowError struct {
-	Row        int    `json:"row"`
-	PartNumber string `json:"partNumber"`
-	Reason     string `json:"reason"`
-}
-
-// BulkResult answers a bulk write.
-type BulkResult struct {
-	Updated  int        `json:"updated"`
-	NotFound []string   `json:"notFound"`
-	Rejected []RowError `json:"rejected"`
-}
-
-// catalogItems upserts [{"partNumber", "active", "price", "stock"}]. A missing field keeps
-// its current value; an explicit null price or stock clears it. Rows are validated one by
-// one; the accepted ones are written in one transaction.
+// catalogItems upserts [{"partNumber", "active", "price", "stock"}]: a field left out keeps
+// its value, null clears it (active null: the part follows its brand subscription again).
+// Any part of the catalog may be named, or a tenant alias of one.
 func (s *Server) catalogItems(c *fiber.Ctx) error {
-	var rows []json.RawMessage
-	if err := readJSON(c, s.opts.BodyLimit, &rows); err != nil {
+	rows, err := readRows(c, s.opts.BodyLimit, []field{{"partNumber", true}, {"active", false}, {"price", false}, {"stock", false}})
+	if err != nil {
 		return err
 	}
-	if err := s.needCatalog(c); err != nil {
+	if err := s.needCatalog(); err != nil {
 		return err
 	}
-	res := BulkResult{NotFound: []string{}, Rejected: []RowError{}}
-	ups := make([]tenant.ItemUpdate, 0, len(rows))
-	for i, raw := range rows {
-		u, pn, reason := s.parseItem(raw)
-		switch {
-		case reason != "":
+	res := newBulkResult()
+	ups := make([]engine.ItemUpdate, 0, len(rows.rows))
+	for i, row := range rows.rows {
+		reject := func(pn, reason string) {
 			res.Rejected = append(res.Rejected, RowError{Row: i + 1, PartNumber: pn, Reason: reason})
-		case u == nil:
-			res.NotFound = append(res.NotFound, pn)
-		default:
-			ups = append(ups, *u)
 		}
+		if rows.bad[i] != "" {
+			reject("", rows.bad[i])
+			continue
+		}
+		pn, reason := partNumberCell(row[0], "partNumber")
+		if reason != "" {
+			reject(pn, reason)
+			continue
+		}
+		u := engine.ItemUpdate{Ref: pn}
+		if row[1].kind != cellAbsent {
+			on, null, reason := boolCell(row[1], "active")
+			if reason != "" {
+				reject(pn, reason)
+				continue
+			}
+			u.SetActive = true
+			switch {
+			case null:
+				u.Active = engine.Unset
+			case on:
+				u.Active = engine.Activated
+			default:
+				u.Active = engine.Deactivated
+			}
+		}
+		if row[2].kind != cellAbsent {
+			if reason := priceValue.set(&u, row[2]); reason != "" {
+				reject(pn, reason)
+				continue
+			}
+		}
+		if row[3].kind != cellAbsent {
+			if reason := stockValue.set(&u, row[3]); reason != "" {
+				reject(pn, reason)
+				continue
+			}
+		}
+		ups = append(ups, u)
 	}
 	if len(ups) > 0 {
-		id := tenantID(c)
-		s.wmu.Lock()
-		ch, err := s.store.UpdateItems(id, ups)
-		if err == nil {
-			s.eng.UpdateTenant(id, ch)
-		}
-		s.wmu.Unlock()
+		out, seq, err := s.store.Write(tenantID(c), engine.Change{Items: ups, Resolve: engine.ResolveCatalog})
 		if err != nil {
 			return err
 		}
+		res.Updated = out.Updated
+		for _, k := range out.NotFound {
+			res.NotFound = append(res.NotFound, ups[k].Ref)
+		}
+		setSeq(c, seq)
 	}
-	res.Updated = len(ups)
 	return sendJSON(c, http.StatusOK, res)
 }
 
-const (
-	maxPrice = 1e12
-	maxStock = 1e15
-)
-
-// parseItem validates one row. It returns the update, or nil for a part the catalog does
-// not know, or a reason to reject the row.
-func (s *Server) parseItem(raw json.RawMessage) (u *tenant.ItemUpdate, pn, reason string) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &m); err != nil || m == nil {
-		return nil, "", "row is not a JSON object"
-	}
-	if err := json.Unmarshal(m["partNumber"], &pn); err != nil || strings.TrimSpace(pn) == "" {
-		return nil, "", "missing partNumber"
-	}
-	pn = strings.TrimSpace(pn)
-	var up tenant.ItemUpdate
-	if v, ok := m["active"]; ok {
-		up.SetActive = true // null: no longer set, the part follows its brand subscription
-		if !isNull(v) {
-			var a bool
-			if err := json.Unmarshal(v, &a); err != nil {
-				return nil, pn, "active must be true, false or null"
-			}
-			up.Active = &a
-		}
-	}
-	if v, ok := m["price"]; ok {
-		up.SetPrice = true
-		if !isNull(v) {
-			var f float64
-			if err := json.Unmarshal(v, &f); err != nil {
-				return nil, pn, "price must be a number or null"
-			}
-			switch {
-			case f < 0:
-				return nil, pn, "negative price"
-			case f > maxPrice:
-				return nil, pn, "price too large"
-			}
-			f = math.Round(f*100) / 100 // two decimals
-			up.Price = &f
-		}
-	}
-	if v, ok := m["stock"]; ok {
-		up.SetStock = true
-		if !isNull(v) {
-			var f float64
-			if err := json.Unmarshal(v, &f); err != nil {
-				return nil, pn, "stock must be a number or null"
-			}
-			switch {
-			case f < 0:
-				return nil, pn, "negative stock"
-			case f > maxStock:
-				return nil, pn, "stock too large"
-			}
-			n := int64(math.Floor(f))
-			up.Stock = &n
-		}
-	}
-	canonical, ok := s.eng.PartNumber(pn)
-	if !ok {
-		return nil, pn, ""
-	}
-	up.PartNumber = canonical
-	return &up, pn, ""
+// Page is one page of a listing; NextCursor is null on the last.
+type Page[T any] struct {
+	Items      []T     `json:"items"`
+	NextCursor *string `json:"nextCursor"`
 }
 
-func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
+func cursorParam(c *fiber.Ctx) (string, error) {
+	s := c.Query("cursor")
+	if s == "" {
+		return "", nil
+	}
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return "", badParam("cursor", "is not a cursor this API gave out")
+	}
+	return string(b), nil
+}
+
+func nextCursor(more bool, last string) *string {
+	if !more {
+		return nil
+	}
+	s := base64.RawURLEncoding.EncodeToString([]byte(last))
+	return &s
+}
+
+func optBool(c *fiber.Ctx, name string) (*bool, error) {
+	if c.Query(name) == "" {
+		return nil, nil
+	}
+	b, err := queryBool(c, name)
+	return &b, err
+}
+
+// listCatalogItems is GET /api/app/catalog-items: the tenant's items in part-number order.
+func (s *Server) listCatalogItems(c *fiber.Ctx) error {
+	q := engine.ItemQuery{Brand: c.Query("brand"), Prefix: c.Query("q")}
+	var err error
+	if q.Limit, err = limitParam(c, 100, 1000); err != nil {
+		return err
+	}
+	if q.After, err = cursorParam(c); err != nil {
+		return err
+	}
+	if q.Active, err = optBool(c, "active"); err != nil {
+		return err
+	}
+	if q.Priced, err = optBool(c, "priced"); err != nil {
+		return err
+	}
+	if q.Stock, err = optBool(c, "stocked"); err != nil {
+		return err
+	}
+	if q.InStock, err = queryBool(c, "inStock"); err != nil {
+		return err
+	}
+	v, err := s.view(c)
+	if err != nil {
+		return err
+	}
+	items, more, err := v.Items(q)
+	if err != nil {
+		return err
+	}
+	page := Page[engine.Item]{Items: items}
+	if len(items) > 0 {
+		page.NextCursor = nextCursor(more, items[len(items)-1].PartNumber)
+	}
+	return sendJSON(c, http.StatusOK, page)
+}
+
+func limitParam(c *fiber.Ctx, def, max int) (int, error) {
+	n, ok, err := queryInt(c, "limit", 1, max)
+	if !ok {
+		n = def
+	}
+	return n, err
+}
+
+const (
+	maxAliasLen  = 100
+	maxSourceLen = 64
+)
+
+// validLabel reports a reason s cannot be an alias or a source ("" when it can).
+func validLabel(s, name string, max int) string {
+	if len(s) > max {
+		return name + " is longer than " + itoa(max) + " bytes"
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) {
+			return name + " holds a control character"
+		}
+	}
+	return ""
+}
+
+// putAliases upserts [{"alias", "partNumber", "source"}]: the alias then names that part
+// in feeds and part look-ups.
+func (s *Server) putAliases(c *fiber.Ctx) error {
+	rows, err := readRows(c, s.opts.BodyLimit, []field{{"alias", true}, {"partNumber", true}, {"source", false}})
+	if err != nil {
+		return err
+	}
+	if err := s.needCatalog(); err != nil {
+		return err
+	}
+	res := newBulkResult()
+	var puts []engine.Alias
+	var rowOf []int
+	for i, row := range rows.rows {
+		reject := func(pn, reason string) {
+			res.Rejected = append(res.Rejected, RowError{Row: i + 1, PartNumber: pn, Reason: reason})
+		}
+		if rows.bad[i] != "" {
+			reject("", rows.bad[i])
+			continue
+		}
+		pn, reason := partNumberCell(row[1], "partNumber")
+		if reason != "" {
+			reject(pn, reason)
+			continue
+		}
+		alias, reason := partNumberCell(row[0], "alias")
+		if reason == "" {
+			reason = validLabel(alias, "alias", maxAliasLen)
+		}
+		if reason != "" {
+			reject(pn, reason)
+			continue
+		}
+		var src string
+		switch row[2].kind {
+		case cellAbsent, cellNull:
+		case cellString, cellText:
+			src = strings.TrimSpace(row[2].text)
+			reason = validLabel(src, "source", maxSourceLen)
+		default:
+			reason = "source must be a string"
+		}
+		if reason != "" {
+			reject(pn, reason)
+			continue
+		}
+		puts = append(puts, engine.Alias{Alias: alias, PartNumber: pn, Source: src})
+		rowOf = append(rowOf, i)
+	}
+	if len(puts) > 0 {
+		out, seq, err := s.store.Write(tenantID(c), engine.Change{PutAliases: puts})
+		if err != nil {
+			return err
+		}
+		res.Updated = out.Aliases
+		for _, k := range out.AliasNotFound {
+			res.NotFound = append(res.NotFound, puts[k].PartNumber)
+		}
+		for _, k := range out.AliasIsPart {
+			res.Rejected = append(res.Rejected, RowError{Row: rowOf[k] + 1, PartNumber: puts[k].PartNumber,
+				Reason: "alias " + puts[k].Alias + " is a part number of the catalog"})
+		}
+		sortRejected(res.Rejected)
+		setSeq(c, seq)
+	}
+	return sendJSON(c, http.StatusOK, res)
+}
+
+func sortRejected(rs []RowError) {
+	for i := 1; i < len(rs); i++ {
+		for j := i; j > 0 && rs[j].Row < rs[j-1].Row; j-- {
+			rs[j], rs[j-1] = rs[j-1], rs[j]
+		}
+	}
+}
+
+// listAliases is GET /api/app/aliases, in alias order.
+func (s *Server) listAliases(c *fiber.Ctx) error {
+	q := engine.AliasQuery{PartNumber: c.Query("partNumber"), Source: c.Query("source")}
+	var err error
+	if q.Limit, err = limitParam(c, 100, 1000); err != nil {
+		return err
+	}
+	if q.After, err = cursorParam(c); err != nil {
+		return err
+	}
+	v, err := s.view(c)
+	if err != nil {
+		return err
+	}
+	items, more := v.Aliases(q)
+	page := Page[engine.Alias]{Items: items}
+	if len(items) > 0 {
+		page.NextCursor = nextCursor(more, items[len(items)-1].Alias)
+	}
+	return sendJSON(c, http.StatusOK, page)
+}
+
+// deleteAlias is DELETE /api/app/aliases/:alias.
+func (s *Server) deleteAlias(c *fiber.Ctx) error {
+	a, err := url.PathUnescape(c.Params("alias"))
+	if err != nil || strings.TrimSpace(a) == "" {
+		return badParam("alias", "is empty or not validly URL-encoded")
+	}
+	a = strings.TrimSpace(a)
+	out, seq, err := s.store.Write(tenantID(c), engine.Change{DeleteAliases: []string{a}})
+	if err != nil {
+		return err
+	}
+	if out.Deleted == 0 {
+		return errorf(http.StatusNotFound, "not_found", "alias %s is not one of this tenant's aliases", a)
+	}
+	setSeq(c, seq)
+	c.Status(http.StatusNoContent)
+	return nil
+}
 
 func (s *Server) appConfig(c *fiber.Ctx) error {
 	cfg, ok := s.store.Config(tenantID(c))

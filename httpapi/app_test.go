@@ -70,7 +70,7 @@ func TestCatalogItems(t *testing.T) {
 	}
 
 	var parts []map[string]any
-	e.do("GET", "/api/t/parts?vehicleId=v1", e.a.Publishable, nil).want(200).json(&parts)
+	e.do("GET", "/api/t/parts?vehicleId="+v1, e.a.Publishable, nil).want(200).json(&parts)
 	got := map[string][2]any{}
 	for _, p := range parts {
 		got[p["partNumber"].(string)] = [2]any{p["price"], p["stock"]}
@@ -122,10 +122,10 @@ func TestTenantIsolation(t *testing.T) {
 		wantPN     []string
 		wantPrices []any
 	}{
-		{e.a.Publishable, "v1", []string{"EBC-1"}, []any{11.0}},
-		{e.b.Publishable, "v1", []string{"KN-1"}, []any{22.0}},
-		{e.a.Publishable, "v3", []string{}, []any{}},
-		{e.b.Publishable, "v3", []string{"KN-1"}, []any{22.0}},
+		{e.a.Publishable, v1, []string{"EBC-1"}, []any{11.0}},
+		{e.b.Publishable, v1, []string{"KN-1"}, []any{22.0}},
+		{e.a.Publishable, v3, []string{}, []any{}},
+		{e.b.Publishable, v3, []string{"KN-1"}, []any{22.0}},
 	}
 	for _, tc := range tests {
 		var parts []map[string]any

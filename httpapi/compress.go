@@ -52,6 +52,25 @@ func pickEncoding(accept string) string {
 	return ""
 }
 
+// compress encodes body as gzip or zstd, at the fastest level: answers are compressed on
+// the request path.
+func compress(enc string, body []byte) []byte {
+	switch enc {
+	case "zstd":
+		return zstdEnc.EncodeAll(body, make([]byte, 0, len(body)/4))
+	case "gzip":
+		var buf bytes.Buffer
+		buf.Grow(len(body) / 4)
+		w := gzipPool.Get().(*gzip.Writer)
+		w.Reset(&buf)
+		w.Write(body)
+		w.Close()
+		gzipPool.Put(w)
+		return buf.Bytes()
+	}
+	return body
+}
+
 // compressMiddleware compresses successful bodies of at least min bytes.
 func compressMiddleware(min int) fiber.Handler {
 	return func(c *fiber.Ctx) error {
@@ -77,21 +96,7 @@ func compressMiddleware(min int) fiber.Handler {
 		if enc == "" {
 			return nil
 		}
-		var out []byte
-		switch enc {
-		case "zstd":
-			out = zstdEnc.EncodeAll(body, make([]byte, 0, len(body)/3))
-		case "gzip":
-			var buf bytes.Buffer
-			buf.Grow(len(body) / 3)
-			w := gzipPool.Get().(*gzip.Writer)
-			w.Reset(&buf)
-			w.Write(body)
-			w.Close()
-			gzipPool.Put(w)
-			out = buf.Bytes()
-		}
-		res.SetBodyRaw(out)
+		res.SetBodyRaw(compress(enc, body))
 		res.Header.Set(fiber.HeaderContentEncoding, enc)
 		suffixETag(res, enc)
 		if vary := string(res.Header.Peek(fiber.HeaderVary)); !strings.Contains(strings.ToLower(vary), "accept-encoding") {
@@ -115,36 +120,9 @@ func readJSON(c *fiber.Ctx, limit int, v any) error {
 		return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
 			"content type %q is not supported: send application/json", ct)
 	}
-	body := c.Request().Body() // raw: c.Body() would decode gzip itself, without our limit
-	var r io.Reader
-	switch enc := strings.ToLower(strings.TrimSpace(c.Get(fiber.HeaderContentEncoding))); enc {
-	case "", "identity":
-	case "gzip", "x-gzip":
-		zr, err := gzip.NewReader(bytes.NewReader(body))
-		if err != nil {
-			return errorf(http.StatusBadRequest, "bad_body", "body is not valid gzip")
-		}
-		r = zr
-	case "zstd":
-		zr, err := zstd.NewReader(bytes.NewReader(body), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(uint64(limit)+1))
-		if err != nil {
-			return errorf(http.StatusBadRequest, "bad_body", "body is not valid zstd")
-		}
-		defer zr.Close()
-		r = zr
-	default:
-		return errorf(http.StatusUnsupportedMediaType, "unsupported_media_type",
-			"content encoding %q is not supported: send gzip, zstd or identity", enc)
-	}
-	if r != nil {
-		b, err := io.ReadAll(io.LimitReader(r, int64(limit)+1))
-		if len(b) > limit || errors.Is(err, zstd.ErrDecoderSizeExceeded) || errors.Is(err, zstd.ErrWindowSizeExceeded) {
-			return errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request body too large (limit %d bytes decoded)", limit)
-		}
-		if err != nil {
-			return errorf(http.StatusBadRequest, "bad_body", "body does not decompress: %v", err)
-		}
-		body = b
+	body, err := readBody(c, limit)
+	if err != nil {
+		return err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return errorf(http.StatusBadRequest, "bad_body", "request body is empty")
@@ -162,6 +140,8 @@ func readJSON(c *fiber.Ctx, limit int, v any) error {
 	}
 	return nil
 }
+
+func isNull(v json.RawMessage) bool { return string(bytes.TrimSpace(v)) == "null" }
 
 // notModifiedLen is the c.Locals key under which sendCacheable leaves, on a 304, the
 // length of the body it did not send, so the ETag can follow the same compression rule.

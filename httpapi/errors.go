@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/fitment/fitment/engine"
+	"github.com/fitment/fitment/journal"
 	"github.com/fitment/fitment/tenant"
 )
 
@@ -52,8 +53,14 @@ func toAPIError(err error) *apiError {
 	switch {
 	case errors.As(err, &ae):
 		return ae
-	case errors.Is(err, engine.ErrNoCatalog):
+	case errors.Is(err, engine.ErrNoCatalog), errors.Is(err, tenant.ErrNotReady):
 		return errorf(http.StatusServiceUnavailable, "no_catalog", "no catalog loaded yet")
+	case errors.Is(err, journal.ErrFailed), errors.Is(err, journal.ErrClosed), errors.Is(err, tenant.ErrClosed):
+		// Nothing of this request was acknowledged; reads go on. Operators see the cause
+		// in the log.
+		return errorf(http.StatusServiceUnavailable, "writes_unavailable", "writes are unavailable right now; nothing of this request was applied")
+	case errors.Is(err, journal.ErrTooLarge):
+		return errorf(http.StatusRequestEntityTooLarge, "body_too_large", "request too large to record")
 	case errors.Is(err, engine.ErrNotFound), errors.Is(err, tenant.ErrNotFound):
 		return errorf(http.StatusNotFound, "not_found", "%s", err.Error())
 	case errors.Is(err, tenant.ErrInvalid):
@@ -88,12 +95,15 @@ func lower(s string) string {
 // errorHandler writes every error as {"error": {"code", "message"}}, never a stack trace.
 func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	ae := toAPIError(err)
-	if ae == nil {
+	switch {
+	case ae == nil:
 		s.log.Printf("%s %s: %v", c.Method(), c.Path(), err)
 		ae = errorf(http.StatusInternalServerError, "internal", "internal error")
+	case ae.Code == "writes_unavailable":
+		s.log.Printf("%s %s: %v", c.Method(), c.Path(), err)
 	}
-	if ae.Status == http.StatusServiceUnavailable || ae.Status == http.StatusTooManyRequests {
-		c.Set("Retry-After", "1")
+	if (ae.Status == http.StatusServiceUnavailable || ae.Status == http.StatusTooManyRequests) && ae.Code != "writes_unavailable" {
+		c.Set("Retry-After", "1") // a failed journal stays failed until an operator restarts
 	}
 	if len(c.Response().Header.Peek("X-Catalog-Version")) == 0 {
 		c.Set("X-Catalog-Version", s.version())

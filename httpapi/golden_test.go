@@ -68,12 +68,18 @@ func newLiveEnv(t *testing.T) *liveEnv {
 	if err := json.Unmarshal(raw, &tenants); err != nil || len(tenants) < 2 {
 		t.Fatalf("tenants.json: %v (%d tenants)", err, len(tenants))
 	}
-	store, err := tenant.Open(filepath.Join(dir, "data"))
+	eng := engine.New()
+	eng.Load(cat, info.Version())
+	topts := tenant.DefaultOptions()
+	topts.Logger = log.New(io.Discard, "", 0)
+	store, err := tenant.Open(filepath.Join(dir, "data"), topts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { store.Close() })
-	eng := httpapi.NewLive(engine.New())
+	if err := store.Attach(eng); err != nil {
+		t.Fatal(err)
+	}
 	e := &liveEnv{t: t, keys: map[string]tenant.Keys{}, store: store, first: tenants[0], all: tenants}
 	for _, gt := range tenants {
 		_, k, err := store.Create(tenant.Tenant{ID: gt.ID, Name: gt.Name, Type: gt.Type, Currency: gt.Currency, Language: gt.Language})
@@ -81,32 +87,17 @@ func newLiveEnv(t *testing.T) *liveEnv {
 			t.Fatal(err)
 		}
 		e.keys[gt.ID] = k
-		for _, b := range gt.Brands {
-			if _, err := store.Subscribe(gt.ID, b); err != nil {
-				t.Fatal(err)
-			}
-		}
-		var ups []tenant.ItemUpdate
+		ch := engine.Change{Subscribe: gt.Brands}
 		for _, pn := range gt.Activate {
-			a := true
-			ups = append(ups, tenant.ItemUpdate{PartNumber: pn, SetActive: true, Active: &a})
+			ch.Items = append(ch.Items, engine.ItemUpdate{Ref: pn, SetActive: true, Active: engine.Activated})
 		}
 		for _, pn := range gt.Deactivate {
-			a := false
-			ups = append(ups, tenant.ItemUpdate{PartNumber: pn, SetActive: true, Active: &a})
+			ch.Items = append(ch.Items, engine.ItemUpdate{Ref: pn, SetActive: true, Active: engine.Deactivated})
 		}
-		if len(ups) > 0 {
-			if _, err := store.UpdateItems(gt.ID, ups); err != nil {
-				t.Fatal(err)
-			}
-		}
-		st, err := store.State(gt.ID)
-		if err != nil {
+		if _, _, err := store.Write(gt.ID, ch); err != nil {
 			t.Fatal(err)
 		}
-		eng.SetTenant(gt.ID, st)
 	}
-	eng.Load(cat, info.Version())
 	e.srv = httpapi.New(httpapi.Options{Engine: eng, Store: store, AdminToken: "admin", Logger: log.New(io.Discard, "", 0)})
 	e.srv.SetReady(true)
 	return e
@@ -284,7 +275,7 @@ found:
 		t.Fatalf("PUT catalog-items as a: %d %s", g.Status, g.Body)
 	}
 	d := decode[engine.PartDetail](t, e.get("GET", "/api/t/parts/"+url.PathEscape(pn), ka.Publishable, ""))
-	if d.Price == nil || *d.Price != 123.45 || d.Stock == nil || *d.Stock != 7 {
+	if d.Price == nil || *d.Price != 12345 || d.Stock == nil || *d.Stock != 7 {
 		t.Errorf("part %s as a: price %v stock %v, want 123.45 7", pn, d.Price, d.Stock)
 	}
 	if g := e.get("GET", "/api/t/parts/"+url.PathEscape(pn), kb.Publishable, ""); g.Status != 404 {

@@ -108,3 +108,5 @@ func alpha(s string) bool {
 	}
 	return true
 }
+
+func itoa(n int) string { return strconv.Itoa(n) }

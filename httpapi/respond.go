@@ -2,10 +2,7 @@ package httpapi
 
 import (
 	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
-	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
@@ -36,58 +33,14 @@ func sendJSON(c *fiber.Ctx, status int, v any) error {
 	return c.Send(body)
 }
 
-// sendCacheable answers a storefront GET with Cache-Control, Vary and a strong ETag (a
-// hash of the body), or 304 when If-None-Match already names that ETag.
-func sendCacheable(c *fiber.Ctx, v any, maxAge int) error {
-	r := render(v)
-	if r.err != nil {
-		return r.err
-	}
-	return sendRendered(c, r, maxAge)
-}
-
-// sendFromView is sendCacheable for an answer that depends on nothing but the tenant's
-// view and the request URL (the cascade, categories): it is rendered once per view and
-// kept in the view, so repeated questions cost neither the engine nor JSON nor hashing,
-// and a tenant change, which makes a new view, forgets them all.
-func sendFromView(c *fiber.Ctx, v View, maxAge int, answer func() any) error {
-	r := v.Memo(c.OriginalURL(), func() any { return render(answer()) }).(rendered)
-	if r.err != nil {
-		return r.err
-	}
-	return sendRendered(c, r, maxAge)
-}
-
-// rendered is an answer as sent: JSON body and its ETag.
-type rendered struct {
-	body []byte
-	etag string
-	err  error
-}
-
-func render(v any) rendered {
+// sendCacheable answers a storefront GET that is not kept in the cache, with the same
+// headers as a kept one.
+func (s *Server) sendCacheable(c *fiber.Ctx, v any, maxAge int) error {
 	body, err := marshal(v)
 	if err != nil {
-		return rendered{err: err}
+		return err
 	}
-	sum := sha256.Sum256(body)
-	return rendered{body: body, etag: `"` + hex.EncodeToString(sum[:16]) + `"`}
-}
-
-func sendRendered(c *fiber.Ctx, r rendered, maxAge int) error {
-	c.Set(fiber.HeaderCacheControl, "public, max-age="+strconv.Itoa(maxAge))
-	c.Set(fiber.HeaderVary, varyStorefront)
-	c.Set(fiber.HeaderETag, r.etag)
-	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatches(inm, r.etag) {
-		c.Response().ResetBody()
-		c.Status(fiber.StatusNotModified)
-		c.Locals(notModifiedLen{}, len(r.body))
-		return nil
-	}
-	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
-	// Send does not copy; a body kept in a view is shared, so cap it: nothing may append
-	// into it (fasthttp itself never writes into a raw body).
-	return c.Send(r.body[:len(r.body):len(r.body)])
+	return s.sendAnswer(c, newAnswer(body, -1), maxAge, "")
 }
 
 // etagMatches applies If-None-Match's weak comparison; it also accepts the tag as

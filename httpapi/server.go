@@ -1,11 +1,11 @@
 // Package httpapi is the HTTP surface of the fitment engine (see the project's API
-// reference): the storefront /api/t/*, the portal back end /api/app/*, the operators'
-// /api/admin/* and the health probes, on fiber.
+// reference): the storefront /api/t/*, the integrations /api/integrations/* (feeds), the
+// portal back end /api/app/*, the operators' /api/admin/* and the health probes, on fiber.
 //
-// Handlers depend on two narrow seams: Engine (the fitment engine, *Live in production)
-// and the durable tenant store. Every write persists in the store first, then updates the
-// engine, then answers, under one writer lock, so the engine never disagrees with the
-// store about the order of two writes.
+// Handlers read through a narrow seam, Engine (*engine.Engine in production), and write
+// through the tenant store, which journals every change (durable before the answer) and
+// publishes it in the engine; writes of different tenants never wait on each other.
+// Storefront answers are kept in one process-wide cache bounded in bytes (cache.go).
 //
 // A Server is safe for concurrent use; SetReady and SetDraining may be called at any time.
 package httpapi
@@ -17,7 +17,6 @@ import (
 	"net/http"
 	"os"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,6 +33,7 @@ type Options struct {
 	AdminToken string // "" disables /api/admin/*
 
 	BodyLimit    int           // request body limit in bytes, also after decompression
+	CacheBytes   int64         // answer cache bound; negative turns the cache off
 	MaxInFlight  int           // requests handled at once; more wait up to QueueWait
 	QueueWait    time.Duration // then get 503
 	CompressMin  int           // smallest response body worth compressing
@@ -47,6 +47,7 @@ type Options struct {
 func DefaultOptions() Options {
 	return Options{
 		BodyLimit:    64 << 20, // a 100,000-row feed fits
+		CacheBytes:   256 << 20,
 		MaxInFlight:  256,
 		QueueWait:    2 * time.Second,
 		CompressMin:  1024,
@@ -68,7 +69,7 @@ type Server struct {
 	ready    atomic.Bool
 	draining atomic.Bool
 	sem      chan struct{}
-	wmu      sync.Mutex // orders writes: store, then engine
+	cache    *answerCache
 }
 
 // New builds a server from o; zero fields of o take DefaultOptions' values.
@@ -76,6 +77,9 @@ func New(o Options) *Server {
 	d := DefaultOptions()
 	if o.BodyLimit <= 0 {
 		o.BodyLimit = d.BodyLimit
+	}
+	if o.CacheBytes == 0 {
+		o.CacheBytes = d.CacheBytes
 	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = d.MaxInFlight
@@ -98,7 +102,8 @@ func New(o Options) *Server {
 	if o.Logger == nil {
 		o.Logger = log.New(os.Stderr, "httpapi: ", log.LstdFlags)
 	}
-	s := &Server{opts: o, eng: o.Engine, store: o.Store, log: o.Logger, sem: make(chan struct{}, o.MaxInFlight)}
+	s := &Server{opts: o, eng: o.Engine, store: o.Store, log: o.Logger, sem: make(chan struct{}, o.MaxInFlight),
+		cache: newAnswerCache(o.CacheBytes)}
 	if o.AdminToken != "" {
 		s.admin, s.adminOn = sha256.Sum256([]byte(o.AdminToken)), true
 	}
@@ -122,6 +127,9 @@ func (s *Server) App() *fiber.App { return s.app }
 
 // SetReady marks the server ready (catalog and tenants loaded) or not.
 func (s *Server) SetReady(ok bool) { s.ready.Store(ok) }
+
+// CacheStats describes the answer cache.
+func (s *Server) CacheStats() CacheStats { return s.cache.Stats() }
 
 // SetDraining makes /readyz fail from now on, ahead of a shutdown.
 func (s *Server) SetDraining() { s.draining.Store(true) }
@@ -172,6 +180,7 @@ func (s *Server) routes() {
 
 	app.Use("/api/t", cors, s.keyAuth(false))
 	app.Use("/api/app", s.keyAuth(true))
+	app.Use("/api/integrations", s.keyAuth(true))
 	app.Use("/api/admin", s.adminAuth)
 
 	get := func(h fiber.Handler) handlers { return handlers{http.MethodGet: h} }
@@ -184,9 +193,14 @@ func (s *Server) routes() {
 	s.route("/api/t/categories", get(s.categories))
 	s.route("/api/t/config", get(s.config))
 
+	s.route("/api/integrations/stock-feed", handlers{http.MethodPost: s.stockFeed})
+	s.route("/api/integrations/price-feed", handlers{http.MethodPost: s.priceFeed})
+
 	s.route("/api/app/subscriptions", get(s.listSubscriptions))
 	s.route("/api/app/subscriptions/:brand", handlers{http.MethodPut: s.subscribe, http.MethodDelete: s.unsubscribe})
-	s.route("/api/app/catalog-items", handlers{http.MethodPut: s.catalogItems})
+	s.route("/api/app/catalog-items", handlers{http.MethodGet: s.listCatalogItems, http.MethodPut: s.catalogItems})
+	s.route("/api/app/aliases", handlers{http.MethodGet: s.listAliases, http.MethodPut: s.putAliases})
+	s.route("/api/app/aliases/:alias", handlers{http.MethodDelete: s.deleteAlias})
 	s.route("/api/app/config", handlers{http.MethodGet: s.appConfig, http.MethodPut: s.putConfig})
 
 	s.route("/api/admin/tenants", handlers{http.MethodGet: s.listTenants, http.MethodPost: s.createTenant})

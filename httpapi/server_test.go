@@ -3,7 +3,6 @@ package httpapi
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -20,122 +19,6 @@ import (
 	"github.com/fitment/fitment/tenant"
 )
 
-const adminToken = "test-admin-token"
-
-type env struct {
-	t     *testing.T
-	srv   *Server
-	eng   *fakeEngine
-	store *tenant.Store
-	a, b  tenant.Keys // tenant "a" subscribes EBC; tenant "b" subscribes K&N
-}
-
-func newEnv(t *testing.T) *env {
-	t.Helper()
-	store, err := tenant.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.Close() })
-	eng := newFakeEngine()
-	srv := New(Options{Engine: eng, Store: store, AdminToken: adminToken, BodyLimit: 64 << 10,
-		Logger: log.New(io.Discard, "", 0)})
-	e := &env{t: t, srv: srv, eng: eng, store: store}
-	_, e.a, err = store.Create(tenant.Tenant{ID: "a", Name: "Tenant A", Currency: "EUR", Language: "de"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, e.b, err = store.Create(tenant.Tenant{ID: "b", Name: "Tenant B", Currency: "SEK", Language: "sv"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	eng.load("v1")
-	srv.SetReady(true)
-	e.do("PUT", "/api/app/subscriptions/EBC", e.a.Secret, nil).want(200)
-	e.do("PUT", "/api/app/subscriptions/k%26n", e.b.Secret, nil).want(200)
-	return e
-}
-
-type resp struct {
-	t *testing.T
-	*http.Response
-	body []byte
-	req  string
-}
-
-// do sends a request; body, when not nil, is sent as JSON (a string is sent as is).
-func (e *env) do(method, path, key string, body any, headers ...string) *resp {
-	e.t.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	case []byte:
-		r = bytes.NewReader(b)
-	default:
-		buf, _ := json.Marshal(b)
-		r = bytes.NewReader(buf)
-	}
-	req := httptest.NewRequest(method, path, r)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if key != "" {
-		req.Header.Set("X-API-Key", key)
-	}
-	for i := 0; i+1 < len(headers); i += 2 {
-		if headers[i+1] == "" {
-			req.Header.Del(headers[i])
-		} else {
-			req.Header.Set(headers[i], headers[i+1])
-		}
-	}
-	res, err := e.srv.App().Test(req, -1)
-	if err != nil {
-		e.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	b, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	return &resp{t: e.t, Response: res, body: b, req: method + " " + path}
-}
-
-// serve runs the server on a loopback port until the test ends and returns its base URL.
-func serve(t *testing.T, srv *Server) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go srv.App().Listener(ln)
-	t.Cleanup(func() { srv.App().ShutdownWithTimeout(time.Second) })
-	return "http://" + ln.Addr().String()
-}
-
-func (r *resp) want(status int) *resp {
-	r.t.Helper()
-	if r.StatusCode != status {
-		r.t.Fatalf("%s: got status %d, want %d; body %s", r.req, r.StatusCode, status, r.body)
-	}
-	return r
-}
-
-func (r *resp) json(v any) *resp {
-	r.t.Helper()
-	if err := json.Unmarshal(r.body, v); err != nil {
-		r.t.Fatalf("%s: body %q: %v", r.req, r.body, err)
-	}
-	return r
-}
-
-func (r *resp) errCode() (code, msg string) {
-	var e struct {
-		Error struct{ Code, Message string }
-	}
-	json.Unmarshal(r.body, &e)
-	return e.Error.Code, e.Error.Message
-}
-
 func TestCascadeAndParts(t *testing.T) {
 	e := newEnv(t)
 	var years []int
@@ -145,20 +28,20 @@ func TestCascadeAndParts(t *testing.T) {
 	}
 	var makes []map[string]string
 	e.do("GET", "/api/t/makes?year=2024", e.a.Publishable, nil).want(200).json(&makes)
-	if len(makes) != 1 || makes[0]["name"] != "Can-Am" || makes[0]["id"] != "mk-canam" {
+	if len(makes) != 1 || makes[0]["name"] != "Can-Am" || makes[0]["id"] != mkCanAm {
 		t.Errorf("makes(a, 2024): got %v", makes)
 	}
 	var models []map[string]string
-	e.do("GET", "/api/t/models?makeId=mk-canam&year=2024&type=ATV", e.a.Publishable, nil).want(200).json(&models)
-	if len(models) != 1 || models[0]["id"] != "md-out" {
+	e.do("GET", "/api/t/models?makeId="+mkCanAm+"&year=2024&type=ATV", e.a.Publishable, nil).want(200).json(&models)
+	if len(models) != 1 || models[0]["id"] != mdOut {
 		t.Errorf("models(a): got %v", models)
 	}
 	var vehicles []map[string]any
-	e.do("GET", "/api/t/vehicles?modelId=md-out&year=2024", e.a.Publishable, nil).want(200).json(&vehicles)
-	if len(vehicles) != 1 || vehicles[0]["id"] != "v1" || vehicles[0]["submodel"] != "X-MR" || vehicles[0]["modelId"] != "md-out" {
+	e.do("GET", "/api/t/vehicles?modelId="+mdOut+"&year=2024", e.a.Publishable, nil).want(200).json(&vehicles)
+	if len(vehicles) != 1 || vehicles[0]["id"] != v1 || vehicles[0]["submodel"] != "X-MR" || vehicles[0]["modelId"] != mdOut {
 		t.Errorf("vehicles(a): got %v", vehicles)
 	}
-	r := e.do("GET", "/api/t/parts?vehicleId=v1&limit=10&offset=0&lang=de-AT", e.a.Secret, nil).want(200)
+	r := e.do("GET", "/api/t/parts?vehicleId="+v1+"&limit=10&offset=0&lang=de-AT", e.a.Secret, nil).want(200)
 	var parts []map[string]any
 	r.json(&parts)
 	if len(parts) != 1 || parts[0]["partNumber"] != "EBC-1" || parts[0]["name"] != "Brake pads (de)" ||
@@ -172,7 +55,7 @@ func TestCascadeAndParts(t *testing.T) {
 		t.Errorf("parts(a, v1): X-Total-Count %q, want 1", got)
 	}
 	// Accept-Language is the fallback for lang.
-	e.do("GET", "/api/t/parts?vehicleId=v1", e.a.Publishable, nil, "Accept-Language", "fr;q=0.5, de-CH").want(200).json(&parts)
+	e.do("GET", "/api/t/parts?vehicleId="+v1, e.a.Publishable, nil, "Accept-Language", "fr;q=0.5, de-CH").want(200).json(&parts)
 	if parts[0]["name"] != "Brake pads (de)" {
 		t.Errorf("parts(Accept-Language de-CH): got name %v", parts[0]["name"])
 	}
@@ -215,8 +98,8 @@ func TestEmptyListsAreArrays(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, path := range []string{"/api/t/years", "/api/t/makes", "/api/t/models", "/api/t/vehicles?modelId=md-out",
-		"/api/t/parts?vehicleId=v1", "/api/t/categories", "/api/t/makes?year=1999"} {
+	for _, path := range []string{"/api/t/years", "/api/t/makes", "/api/t/models", "/api/t/vehicles?modelId=" + mdOut,
+		"/api/t/parts?vehicleId=" + v1, "/api/t/categories", "/api/t/makes?year=1999"} {
 		r := e.do("GET", path, kc.Publishable, nil).want(200)
 		if string(r.body) != "[]" {
 			t.Errorf("GET %s (empty tenant): got %s, want []", path, r.body)
@@ -273,14 +156,14 @@ func TestBadParameters(t *testing.T) {
 		{"/api/t/makes?type=car", "type"},
 		{"/api/t/models?year=20x4", "year"},
 		{"/api/t/vehicles", "modelId"},
-		{"/api/t/vehicles?modelId=md-out&year=x", "year"},
+		{"/api/t/vehicles?modelId=" + mdOut + "&year=x", "year"},
 		{"/api/t/parts", "vehicleId"},
-		{"/api/t/parts?vehicleId=v1&limit=abc", "limit"},
-		{"/api/t/parts?vehicleId=v1&limit=0", "limit"},
-		{"/api/t/parts?vehicleId=v1&limit=100000", "limit"},
-		{"/api/t/parts?vehicleId=v1&offset=-5", "offset"},
-		{"/api/t/parts?vehicleId=v1&includeUniversal=maybe", "includeUniversal"},
-		{"/api/t/parts?vehicleId=v1&lang=d3", "lang"},
+		{"/api/t/parts?vehicleId=" + v1 + "&limit=abc", "limit"},
+		{"/api/t/parts?vehicleId=" + v1 + "&limit=0", "limit"},
+		{"/api/t/parts?vehicleId=" + v1 + "&limit=100000", "limit"},
+		{"/api/t/parts?vehicleId=" + v1 + "&offset=-5", "offset"},
+		{"/api/t/parts?vehicleId=" + v1 + "&includeUniversal=maybe", "includeUniversal"},
+		{"/api/t/parts?vehicleId=" + v1 + "&lang=d3", "lang"},
 	}
 	for _, tc := range tests {
 		r := e.do("GET", tc.path, e.a.Publishable, nil)
@@ -309,7 +192,7 @@ func TestNotFoundAndMethodNotAllowed(t *testing.T) {
 	tests := []struct{ method, path, key, allow string }{
 		{"POST", "/api/t/years", e.a.Publishable, "GET, HEAD"},
 		{"DELETE", "/api/t/parts/EBC-1", e.a.Publishable, "GET, HEAD"},
-		{"GET", "/api/app/catalog-items", e.a.Secret, "PUT"},
+		{"DELETE", "/api/app/catalog-items", e.a.Secret, "GET, HEAD, PUT"},
 		{"POST", "/api/app/subscriptions/EBC", e.a.Secret, "PUT, DELETE"},
 		{"DELETE", "/api/admin/tenants", "", "GET, HEAD, POST"},
 		{"POST", "/healthz", "", ""},
@@ -385,7 +268,7 @@ func TestBodyRules(t *testing.T) {
 	enc, _ := zstd.NewWriter(nil)
 	e.do("PUT", "/api/app/catalog-items", e.a.Secret, enc.EncodeAll([]byte(`[{"partNumber":"EBC-1","stock":6}]`), nil), "Content-Encoding", "zstd").want(200)
 	var parts []map[string]any
-	e.do("GET", "/api/t/parts?vehicleId=v1", e.a.Publishable, nil).want(200).json(&parts)
+	e.do("GET", "/api/t/parts?vehicleId="+v1, e.a.Publishable, nil).want(200).json(&parts)
 	if parts[0]["stock"] != 6.0 {
 		t.Errorf("stock after zstd body: got %v, want 6", parts[0]["stock"])
 	}
@@ -396,10 +279,8 @@ func TestBodyRules(t *testing.T) {
 }
 
 func TestNoCatalog(t *testing.T) {
-	e := newEnv(t)
-	e.eng.load("")
-	e.srv.SetReady(false)
-	for _, p := range []string{"/api/t/years", "/api/t/makes", "/api/t/parts?vehicleId=v1", "/api/t/parts/EBC-1", "/api/t/categories"} {
+	e := newEnvWith(t, envOptions{noCatalog: true})
+	for _, p := range []string{"/api/t/years", "/api/t/makes", "/api/t/parts?vehicleId=" + v1, "/api/t/parts/EBC-1", "/api/t/categories"} {
 		r := e.do("GET", p, e.a.Publishable, nil).want(503)
 		if code, _ := r.errCode(); code != "no_catalog" {
 			t.Errorf("GET %s before load: got code %q, want no_catalog", p, code)
@@ -413,9 +294,9 @@ func TestNoCatalog(t *testing.T) {
 	e.do("GET", "/api/t/config", e.a.Publishable, nil).want(200)
 	e.do("GET", "/healthz", "", nil).want(200)
 	e.do("GET", "/readyz", "", nil).want(503)
-	e.eng.load("v2")
-	e.srv.SetReady(true)
+	e.load()
 	e.do("GET", "/readyz", "", nil).want(200)
+	e.do("PUT", "/api/app/subscriptions/EBC", e.a.Secret, nil).want(200)
 	e.srv.SetDraining()
 	r := e.do("GET", "/readyz", "", nil).want(503)
 	if code, _ := r.errCode(); code != "draining" {
@@ -468,7 +349,7 @@ func TestHeaders(t *testing.T) {
 	}
 
 	// Preflight.
-	r = e.do("OPTIONS", "/api/t/parts?vehicleId=v1", "", nil, "Origin", "https://shop.example",
+	r = e.do("OPTIONS", "/api/t/parts?vehicleId="+v1, "", nil, "Origin", "https://shop.example",
 		"Access-Control-Request-Method", "GET", "Access-Control-Request-Headers", "x-api-key")
 	r.want(204)
 	if !strings.Contains(r.Header.Get("Access-Control-Allow-Headers"), "X-API-Key") || r.Header.Get("Access-Control-Allow-Origin") != "*" ||
@@ -479,11 +360,11 @@ func TestHeaders(t *testing.T) {
 
 func TestCompression(t *testing.T) {
 	e := newEnv(t)
-	// Enough visible parts for a body over the threshold: all brands, long names come from the fake.
+	// Enough visible parts for a body over the threshold.
 	e.do("PUT", "/api/app/subscriptions/Alphatrac", e.a.Secret, nil).want(200)
 	e.do("PUT", "/api/app/subscriptions/K&N", e.a.Secret, nil).want(200)
-	e.srv.opts.CompressMin = 1 // the fake's answers are small
-	e.srv.app = New(Options{Engine: e.eng, Store: e.store, CompressMin: 1, Logger: e.srv.log}).app
+	e.srv = New(Options{Engine: e.eng, Store: e.store, CompressMin: 1, Logger: e.srv.log}) // the fixture's answers are small
+	e.srv.SetReady(true)
 	plain := e.do("GET", "/api/t/categories", e.a.Publishable, nil).want(200)
 	for _, enc := range []string{"zstd", "gzip"} {
 		r := e.do("GET", "/api/t/categories", e.a.Publishable, nil, "Accept-Encoding", enc).want(200)

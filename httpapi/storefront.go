@@ -3,7 +3,7 @@ package httpapi
 import (
 	"net/http"
 	"net/url"
-	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -16,7 +16,7 @@ const (
 )
 
 // view returns the calling tenant's view and stamps its catalog version on the answer.
-func (s *Server) view(c *fiber.Ctx) (View, error) {
+func (s *Server) view(c *fiber.Ctx) (*engine.View, error) {
 	v, err := s.eng.View(tenantID(c))
 	if err != nil {
 		return nil, err
@@ -34,7 +34,7 @@ func nonNil[T any](s []T) []T {
 
 // cascadeQuery reads what years, makes and models share: the year and type filters, the
 // make filter, counts=true, and the tenant's view.
-func (s *Server) cascadeQuery(c *fiber.Ctx) (f engine.Filter, counts bool, v View, err error) {
+func (s *Server) cascadeQuery(c *fiber.Ctx) (f engine.Filter, counts bool, v *engine.View, err error) {
 	if f.Year, err = queryYear(c); err != nil {
 		return
 	}
@@ -44,9 +44,16 @@ func (s *Server) cascadeQuery(c *fiber.Ctx) (f engine.Filter, counts bool, v Vie
 	if counts, err = queryBool(c, "counts"); err != nil {
 		return
 	}
-	f.MakeID = c.Query("makeId")
+	f.MakeID = cleanParam(c.Query("makeId"))
 	v, err = s.view(c)
 	return
+}
+
+// cascadeKey is the cache key of a cascade answer: it depends on the tenant's visibility
+// alone, so price and stock changes keep it.
+func cascadeKey(route string, c *fiber.Ctx, v *engine.View, f engine.Filter, counts bool) string {
+	return newKey(route, tenantID(c)).num(v.VisibilityGen()).int(f.Year).str(f.Type).str(f.MakeID).
+		str(f.ModelID).bool(counts).String()
 }
 
 func (s *Server) years(c *fiber.Ctx) error {
@@ -55,12 +62,12 @@ func (s *Server) years(c *fiber.Ctx) error {
 		return err
 	}
 	f = engine.Filter{Type: f.Type} // years take no other filter
-	return sendFromView(c, v, maxAgeCatalog, func() any {
+	return s.serveAnswer(c, cascadeKey("years", c, v, f, counts), maxAgeCatalog, renderJSON(func() (any, error) {
 		if counts {
-			return nonNil(v.YearCounts(f))
+			return nonNil(v.YearCounts(f)), nil
 		}
-		return nonNil(v.Years(f))
-	})
+		return nonNil(v.Years(f)), nil
+	}))
 }
 
 func (s *Server) makes(c *fiber.Ctx) error {
@@ -69,12 +76,12 @@ func (s *Server) makes(c *fiber.Ctx) error {
 		return err
 	}
 	f.MakeID = ""
-	return sendFromView(c, v, maxAgeCatalog, func() any {
+	return s.serveAnswer(c, cascadeKey("makes", c, v, f, counts), maxAgeCatalog, renderJSON(func() (any, error) {
 		if counts {
-			return nonNil(v.MakeCounts(f))
+			return nonNil(v.MakeCounts(f)), nil
 		}
-		return nonNil(v.Makes(f))
-	})
+		return nonNil(v.Makes(f)), nil
+	}))
 }
 
 func (s *Server) models(c *fiber.Ctx) error {
@@ -82,16 +89,16 @@ func (s *Server) models(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendFromView(c, v, maxAgeCatalog, func() any {
+	return s.serveAnswer(c, cascadeKey("models", c, v, f, counts), maxAgeCatalog, renderJSON(func() (any, error) {
 		if counts {
-			return nonNil(v.ModelCounts(f))
+			return nonNil(v.ModelCounts(f)), nil
 		}
-		return nonNil(v.Models(f))
-	})
+		return nonNil(v.Models(f)), nil
+	}))
 }
 
 func (s *Server) vehicles(c *fiber.Ctx) error {
-	modelID := c.Query("modelId")
+	modelID := cleanParam(c.Query("modelId"))
 	if modelID == "" {
 		return badParam("modelId", "is required")
 	}
@@ -107,13 +114,16 @@ func (s *Server) vehicles(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendFromView(c, v, maxAgeCatalog, func() any {
-		return nonNil(v.Vehicles(engine.Filter{ModelID: modelID, Year: year, Type: typ}))
-	})
+	f := engine.Filter{ModelID: modelID, Year: year, Type: typ}
+	return s.serveAnswer(c, cascadeKey("vehicles", c, v, f, false), maxAgeCatalog, renderJSON(func() (any, error) {
+		return nonNil(v.Vehicles(f)), nil
+	}))
 }
 
+// parts is GET /api/t/parts?vehicleId= [compat]: rendered by the engine from pre-encoded
+// fragments, kept per (visibility, offers) of the tenant.
 func (s *Server) parts(c *fiber.Ctx) error {
-	vehicleID := c.Query("vehicleId")
+	vehicleID := cleanParam(c.Query("vehicleId"))
 	if vehicleID == "" {
 		return badParam("vehicleId", "is required")
 	}
@@ -137,16 +147,12 @@ func (s *Server) parts(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	items, total, err := v.Parts(vehicleID, engine.PartsQuery{Limit: limit, Offset: offset, Lang: lg, IncludeUniversal: universal})
-	if err != nil {
-		return err
-	}
-	items = nonNil(items)
-	for i := range items {
-		items[i].Fitments = nonNil(items[i].Fitments)
-	}
-	c.Set("X-Total-Count", strconv.Itoa(total))
-	return sendCacheable(c, items, maxAgeCatalog)
+	q := engine.PartsQuery{Limit: limit, Offset: offset, Lang: lg, IncludeUniversal: universal}
+	key := newKey("parts", tenantID(c)).num(v.VisibilityGen()).num(v.OffersGen()).str(vehicleID).
+		int(limit).int(offset).str(lg).bool(universal).String()
+	return s.serveAnswer(c, key, maxAgeCatalog, func() ([]byte, int, error) {
+		return v.AppendParts(nil, vehicleID, q)
+	})
 }
 
 func (s *Server) part(c *fiber.Ctx) error {
@@ -162,18 +168,18 @@ func (s *Server) part(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	d, err := v.Part(pn, lg)
-	if err != nil {
-		return err
-	}
-	if d == nil {
-		return errorf(http.StatusNotFound, "not_found", "part %s is not in this catalog", pn)
-	}
-	out := *d
-	out.Images = nonNil(out.Images)
-	out.OEMNumbers = nonNil(out.OEMNumbers)
-	out.CategoryPath = nonNil(out.CategoryPath)
-	return sendCacheable(c, &out, maxAgeCatalog)
+	key := newKey("part", tenantID(c)).num(v.Gen()).str(cleanParam(strings.ToLower(strings.TrimSpace(pn)))).str(lg).String()
+	return s.serveAnswer(c, key, maxAgeCatalog, renderJSON(func() (any, error) {
+		d, err := v.Part(pn, lg)
+		if err != nil {
+			return nil, err
+		}
+		out := *d
+		out.Images = nonNil(out.Images)
+		out.OEMNumbers = nonNil(out.OEMNumbers)
+		out.CategoryPath = nonNil(out.CategoryPath)
+		return &out, nil
+	}))
 }
 
 func (s *Server) categories(c *fiber.Ctx) error {
@@ -181,7 +187,8 @@ func (s *Server) categories(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return sendFromView(c, v, maxAgeCatalog, func() any { return nonNil(v.Categories()) })
+	key := newKey("categories", tenantID(c)).num(v.VisibilityGen()).String()
+	return s.serveAnswer(c, key, maxAgeCatalog, renderJSON(func() (any, error) { return nonNil(v.Categories()), nil }))
 }
 
 // config is the tenant's public storefront config; it does not need a catalog.
@@ -190,7 +197,7 @@ func (s *Server) config(c *fiber.Ctx) error {
 	if !ok {
 		return errorf(http.StatusNotFound, "not_found", "tenant not found")
 	}
-	return sendCacheable(c, withDefaults(cfg), maxAgeConfig)
+	return s.sendCacheable(c, withDefaults(cfg), maxAgeConfig)
 }
 
 // withDefaults adds the keys the storefront always expects ("" when unset).

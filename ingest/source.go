@@ -112,6 +112,56 @@ func cell(rec []string, i int) string {
 	return rec[i]
 }
 
+// decompress reads a source file's bytes as its name says (.gz, .zst or plain), without a
+// leading byte order mark.
+func decompress(name string, raw io.Reader) (*bufio.Reader, io.Closer, error) {
+	var r io.Reader = bufio.NewReaderSize(raw, 256<<10)
+	var closer io.Closer
+	switch {
+	case strings.HasSuffix(name, ".gz"):
+		zr, err := kgzip.NewReader(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		closer, r = zr, zr
+	case strings.HasSuffix(name, ".zst"):
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(false))
+		if err != nil {
+			return nil, nil, err
+		}
+		closer, r = zr.IOReadCloser(), zr
+	}
+	br := bufio.NewReaderSize(r, 256<<10)
+	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
+		br.Discard(3)
+	}
+	return br, closer, nil
+}
+
+// OpenSource opens a CSV file of the source format for reading: decompressed when its name
+// ends in .gz or .zst, without a leading byte order mark. Close releases everything.
+func OpenSource(path string) (io.Reader, io.Closer, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	br, closer, err := decompress(filepath.Base(path), f)
+	if err != nil {
+		f.Close()
+		return nil, nil, fmt.Errorf("%s: %w", filepath.Base(path), err)
+	}
+	return br, closeBoth{closer, f}, nil
+}
+
+type closeBoth struct{ a, b io.Closer }
+
+func (c closeBoth) Close() error {
+	if c.a != nil {
+		c.a.Close()
+	}
+	return c.b.Close()
+}
+
 // openSource opens path, checks its header against cols and reports unknown columns
 // (those not in cols and not accepted by extra) as one warning each.
 func openSource(path string, read *int64, progress func(int64), cols []column, extra func(string) bool, rep *Report) (*source, error) {
@@ -121,27 +171,12 @@ func openSource(path string, read *int64, progress func(int64), cols []column, e
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	s := &source{name: name, f: f}
-	var r io.Reader = bufio.NewReaderSize(&countingReader{r: f, n: read, progress: progress}, 256<<10)
-	switch {
-	case strings.HasSuffix(name, ".gz"):
-		zr, err := kgzip.NewReader(r)
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		s.closer, r = zr, zr
-	case strings.HasSuffix(name, ".zst"):
-		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(false))
-		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-		s.closer, r = zr.IOReadCloser(), zr
+	br, closer, err := decompress(name, &countingReader{r: f, n: read, progress: progress})
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	br := bufio.NewReaderSize(r, 256<<10)
-	if bom, err := br.Peek(3); err == nil && string(bom) == "\uFEFF" {
-		br.Discard(3)
-	}
+	s.closer = closer
 	s.csv = csv.NewReader(br)
 	s.csv.ReuseRecord = true
 	if err := s.readHeader(cols, extra, rep); err != nil {

@@ -1,26 +1,37 @@
-// Package tenant is the durable tenant layer: tenants, their API keys, brand subscriptions,
-// catalog items (activation, price, stock) and public config, kept in one bbolt file
-// (DIR/tenants.db).
+// Package tenant is the durable tenant layer: tenants and their API keys and public config,
+// and every change to their overlay of the catalog (subscriptions, activations, prices,
+// stock, SKU aliases), kept as one ordered journal of batches plus a checkpoint per tenant
+// (FORMAT.md).
 //
-// Durability: every write method is one bbolt Update transaction, committed with fsync
-// before the method returns. Once a write method has returned nil, the change survives a
-// crash (kill -9, power loss) of the process.
+// Write path. A write (Store.Write, Create, RotateKeys, SetConfig) is one batch. An overlay
+// change is resolved and derived by the engine without being published, then encoded as
+// one journal record (canonical part numbers, set-style operations), appended and fsynced
+// — concurrent writes of any tenants share the fsync (group commit) — and only then
+// published in the engine and acknowledged. So an acknowledged write survives a crash and
+// a power loss, and what a storefront sees is always what the journal holds. Writes of one
+// tenant are applied in journal order (the engine's per-tenant lock); writes of different
+// tenants never wait on each other beyond the shared fsync. If anything fails after a
+// record is durable, the tenant is re-derived from disk before the failure propagates.
 //
-// The store keeps three things in memory, rebuilt from the file by Open: the tenant records
-// (with their config), the subscriptions per tenant, and a map from the SHA-256 hash of each
-// live API key to its tenant, so that Authenticate costs one hash and one map look-up. Keys
-// themselves are never stored; they are returned once, by Create and RotateKeys.
+// Recovery. Open reads each tenant's checkpoint head (its record: keys authenticate at once)
+// and replays the journal's record changes after them; Attach, once the engine has a
+// catalog, restores every tenant's overlay from its checkpoint (by part id when the catalog
+// is the one the checkpoint was written against, else by part number) and replays the
+// overlay records after it. Replaying a record onto a state that already holds it changes
+// nothing, which lets checkpoints be taken without stopping writers.
 //
-// A Store is safe for concurrent use. mu guards the in-memory maps; it is taken for writing
-// only after the bbolt transaction has committed, so readers never see an uncommitted state.
+// Checkpoints. A background round (every Options.CheckpointInterval, or once
+// Options.CheckpointBytes were journaled) rewrites the checkpoint of every tenant changed
+// since its last one, then truncates the journal below the oldest record some tenant
+// still needs. Close runs a last round, so a clean restart replays nothing.
 //
-// Catalog items carry a three-state activation: explicitly active, explicitly inactive, or
-// unset (an item that only carries a price or stock). The store records it as given;
-// engine.Item.Active has the same three states, and the engine resolves an unset one
-// against the brand subscription at query time, so a subscription change never rewrites
-// items.
+// Keys are never stored, only their SHA-256; Create and RotateKeys return them once.
 //
-//	st, err := tenant.Open(dir)
+// A Store is safe for concurrent use. mu guards the tenant records and the key map;
+// meta.mu serialises writes of one tenant's record.
+//
+//	st, err := tenant.Open(dir, tenant.DefaultOptions())
 //	t, keys, err := st.Create(tenant.Tenant{Name: "Moto Nord", Currency: "EUR", Language: "de"})
-//	id, kind, ok := st.Authenticate(keys.Secret)
+//	err = st.Attach(eng) // eng has its catalog loaded
+//	out, seq, err := st.Write(t.ID, engine.Change{Subscribe: []string{"EBC"}})
 package tenant

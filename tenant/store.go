@@ -2,155 +2,449 @@ package tenant
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"log"
 	"os"
-	"path/filepath"
+	"path"
+	"runtime"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/fitment/fitment/engine"
+	"github.com/fitment/fitment/journal"
 )
 
-// File layout (format version 1):
-//
-//	meta                     "version" → "1"
-//	tenants                  tenant id → JSON record (Tenant + the hashes of its live keys)
-//	keys                     SHA-256(key), 32 bytes → JSON {"tenant", "kind"}
-//	data / <tenant id> / subs    Key(brand) → brand as first given
-//	data / <tenant id> / items   Key(part number) → JSON itemRecord
-const formatVersion = "1"
-
+// Errors returned by the store (besides ErrNotFound, ErrExists and ErrInvalid).
 var (
-	bucketMeta    = []byte("meta")
-	bucketTenants = []byte("tenants")
-	bucketKeys    = []byte("keys")
-	bucketData    = []byte("data")
-	bucketSubs    = []byte("subs")
-	bucketItems   = []byte("items")
+	// ErrNotReady: the store has no engine attached yet (no catalog loaded).
+	ErrNotReady = errors.New("tenant layer not ready: no catalog loaded yet")
+	// ErrClosed: the store was closed.
+	ErrClosed = errors.New("tenant store closed")
 )
 
+// Applier is what the store needs of the engine: *engine.Engine implements it.
+type Applier interface {
+	Version() string
+	View(id string) (*engine.View, error)
+	Restore(id string, st engine.TenantState)
+	Update(id string, ch engine.Change, commit func(resolved engine.Change) error) (engine.Outcome, error)
+}
+
+// Options configures a Store. Zero fields take DefaultOptions' values.
+type Options struct {
+	FS      journal.FS      // default journal.OS
+	Journal journal.Options // its FS is Options.FS
+	// A checkpoint round writes every tenant changed since its last checkpoint and then
+	// lets the journal drop what all checkpoints cover. A round starts after
+	// CheckpointInterval, or once CheckpointBytes of records were written since the last.
+	CheckpointInterval time.Duration
+	CheckpointBytes    int64
+	Logger             *log.Logger
+}
+
+// DefaultOptions returns the production defaults.
+func DefaultOptions() Options {
+	return Options{FS: journal.OS, CheckpointInterval: 5 * time.Minute, CheckpointBytes: 256 << 20,
+		Logger: log.New(os.Stderr, "tenant: ", log.LstdFlags)}
+}
+
+// record is a tenant's record as journaled and checkpointed: the tenant and the hashes of
+// its live keys (publishable first, then secret).
 type record struct {
 	Tenant
 	KeyHashes [][]byte `json:"keyHashes"`
 }
 
 type keyEntry struct {
-	Tenant string  `json:"tenant"`
-	Kind   KeyKind `json:"kind"`
-}
-
-// Item is a tenant's stored per-part state.
-type Item struct {
-	PartNumber string   `json:"pn"` // canonical, as in the catalog
-	Active     *bool    `json:"active,omitempty"`
-	Price      *float64 `json:"price,omitempty"`
-	Stock      *int64   `json:"stock,omitempty"`
-}
-
-// ItemUpdate changes one catalog item. Active, Price and Stock are applied only when their
-// Set flag is true; a nil value then clears them (a nil Active: the part follows its brand
-// subscription again). An unset field keeps its current value.
-type ItemUpdate struct {
-	PartNumber string
-	SetActive  bool
-	Active     *bool
-	SetPrice   bool
-	Price      *float64
-	SetStock   bool
-	Stock      *int64
+	tenant string
+	kind   KeyKind
 }
 
 // Store is the durable tenant layer. See the package documentation.
 type Store struct {
-	db *bolt.DB
+	dir  string
+	fs   journal.FS
+	log  journal.Log
+	lock *os.File // dir/LOCK, held while open (nil off the OS file system)
+	opts Options
+	lg   *log.Logger
 
-	mu      sync.RWMutex
-	tenants map[string]*Tenant
-	subs    map[string]map[string]string // tenant → Key(brand) → brand
+	mu      sync.RWMutex // guards tenants, keys and every meta.rec
+	tenants map[string]*meta
 	keys    map[keyHash]keyEntry
+
+	createMu sync.Mutex // orders creations (ids are unique)
+
+	eng      atomic.Pointer[applierBox]
+	pending  map[string]*checkpoint // checkpoints read by Open, restored by Attach
+	inflight inflight
+
+	ckptMu     sync.Mutex   // one checkpoint round at a time
+	sinceCkpt  atomic.Int64 // record bytes written since the last round started
+	kick, stop chan struct{}
+	done       chan struct{}
+	closed     atomic.Bool
 }
 
-// Open opens (creating if needed) the store in dir/tenants.db. Only one process may have it
-// open; a second Open waits up to two seconds and fails.
-func Open(dir string) (*Store, error) {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+type applierBox struct{ Applier }
+
+// meta is one tenant's record and where it stands in the journal.
+type meta struct {
+	mu      sync.Mutex // serialises writes of the record (keys, config)
+	rec     record     // guarded by Store.mu
+	lastSeq atomic.Uint64
+	ckptSeq atomic.Uint64
+}
+
+func (m *meta) applied(seq uint64) {
+	for {
+		cur := m.lastSeq.Load()
+		if seq <= cur || m.lastSeq.CompareAndSwap(cur, seq) {
+			return
+		}
+	}
+}
+
+// Open opens the tenant layer in dir: the journal in dir/journal, checkpoints in
+// dir/checkpoints. It reads every tenant's record (so keys authenticate at once) but
+// applies nothing to an engine: call Attach once a catalog is loaded. A data directory of
+// the earlier bbolt format (tenants.db) is imported first.
+func Open(dir string, o Options) (*Store, error) {
+	d := DefaultOptions()
+	if o.FS == nil {
+		o.FS = d.FS
+	}
+	if o.CheckpointInterval <= 0 {
+		o.CheckpointInterval = d.CheckpointInterval
+	}
+	if o.CheckpointBytes <= 0 {
+		o.CheckpointBytes = d.CheckpointBytes
+	}
+	if o.Logger == nil {
+		o.Logger = d.Logger
+	}
+	o.Journal.FS = o.FS
+	if err := o.FS.MkdirAll(dir); err != nil {
 		return nil, err
 	}
-	db, err := bolt.Open(filepath.Join(dir, "tenants.db"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
-	if err != nil {
-		return nil, fmt.Errorf("open tenant store: %w", err)
+	var lock *os.File
+	if o.FS == journal.OS {
+		var err error
+		if lock, err = lockDir(dir); err != nil {
+			return nil, err
+		}
+		if err := migrateV1(dir, o.Journal, o.Logger); err != nil {
+			lock.Close()
+			return nil, fmt.Errorf("import %s: %w", path.Join(dir, v1File), err)
+		}
 	}
-	s := &Store{db: db}
-	if err := s.init(); err != nil {
-		db.Close()
+	lg, err := journal.Open(path.Join(dir, "journal"), o.Journal)
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, fmt.Errorf("open journal: %w", err)
+	}
+	s := &Store{dir: dir, fs: o.FS, log: lg, lock: lock, opts: o, lg: o.Logger, tenants: map[string]*meta{},
+		keys: map[keyHash]keyEntry{}, pending: map[string]*checkpoint{}, inflight: inflight{floors: map[uint64]uint64{}}}
+	if err := s.load(); err != nil {
+		s.closeFiles()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Store) init() error {
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		meta, err := tx.CreateBucketIfNotExists(bucketMeta)
-		if err != nil {
-			return err
-		}
-		if v := meta.Get([]byte("version")); v == nil {
-			if err := meta.Put([]byte("version"), []byte(formatVersion)); err != nil {
-				return err
-			}
-		} else if string(v) != formatVersion {
-			return fmt.Errorf("tenant store format %s, want %s", v, formatVersion)
-		}
-		for _, b := range [][]byte{bucketTenants, bucketKeys, bucketData} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
+// load reads the checkpoints' heads and replays the records of the journal's tenant
+// records (creations, keys, config) after them.
+func (s *Store) load() error {
+	files, err := readCheckpoints(s.fs, s.dir)
 	if err != nil {
-		return fmt.Errorf("init tenant store: %w", err)
+		return err
 	}
-	s.tenants = map[string]*Tenant{}
-	s.subs = map[string]map[string]string{}
-	s.keys = map[keyHash]keyEntry{}
-	return s.db.View(func(tx *bolt.Tx) error {
-		err := tx.Bucket(bucketTenants).ForEach(func(k, v []byte) error {
-			var r record
-			if err := json.Unmarshal(v, &r); err != nil {
-				return fmt.Errorf("tenant %q: %w", k, err)
-			}
-			t := r.Tenant
-			s.tenants[t.ID] = &t
-			subs := map[string]string{}
-			if d := tx.Bucket(bucketData).Bucket([]byte(t.ID)); d != nil {
-				if b := d.Bucket(bucketSubs); b != nil {
-					b.ForEach(func(k, v []byte) error { subs[string(k)] = string(v); return nil })
-				}
-			}
-			s.subs[t.ID] = subs
-			return nil
-		})
+	for id, content := range files {
+		c, err := decodeCheckpoint(content)
 		if err != nil {
-			return err
+			return fmt.Errorf("%s: %w", checkpointPath(s.dir, id), err)
 		}
-		return tx.Bucket(bucketKeys).ForEach(func(k, v []byte) error {
-			var e keyEntry
-			if err := json.Unmarshal(v, &e); err != nil || len(k) != len(keyHash{}) {
-				return fmt.Errorf("corrupt key entry")
-			}
-			s.keys[keyHash(k)] = e
+		if c.rec.ID != id {
+			return fmt.Errorf("%s: %w: holds tenant %q", checkpointPath(s.dir, id), errCheckpoint, c.rec.ID)
+		}
+		m := s.install(c.rec)
+		m.lastSeq.Store(c.seq)
+		m.ckptSeq.Store(c.seq)
+		s.pending[id] = c
+	}
+	return s.log.ReadFrom(s.log.First(), func(seq uint64, rec []byte) error {
+		id, isMeta, err := peekBatch(rec)
+		if err != nil {
+			return fmt.Errorf("journal record %d: %w", seq, err)
+		}
+		m := s.tenants[id]
+		if m != nil && seq <= m.ckptSeq.Load() {
 			return nil
-		})
+		}
+		if !isMeta {
+			if m == nil {
+				return fmt.Errorf("journal record %d: %w: change for unknown tenant %q", seq, errRecord, id)
+			}
+			m.applied(seq)
+			return nil
+		}
+		b, err := decodeBatch(rec)
+		if err != nil {
+			return fmt.Errorf("journal record %d: %w", seq, err)
+		}
+		return s.applyMeta(b, seq)
 	})
 }
 
-// Close closes the file. Later calls fail with ErrClosed or a bbolt error.
-func (s *Store) Close() error { return s.db.Close() }
+// install adds a tenant from its record, with its keys. Callers hold no lock.
+func (s *Store) install(r record) *meta {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	m := s.tenants[r.ID]
+	if m == nil {
+		m = &meta{}
+		s.tenants[r.ID] = m
+	}
+	for _, h := range m.rec.KeyHashes {
+		if len(h) == len(keyHash{}) {
+			delete(s.keys, keyHash(h))
+		}
+	}
+	m.rec = r
+	for i, h := range r.KeyHashes {
+		if len(h) == len(keyHash{}) {
+			kind := Secret
+			if i == 0 {
+				kind = Publishable
+			}
+			s.keys[keyHash(h)] = keyEntry{r.ID, kind}
+		}
+	}
+	return m
+}
+
+// applyMeta applies a tenant record change (live or replayed).
+func (s *Store) applyMeta(b *batch, seq uint64) error {
+	op := b.meta
+	if op.create != nil {
+		if op.create.ID != b.tenant {
+			return fmt.Errorf("journal record %d: %w: creates %q in a batch of %q", seq, errRecord, op.create.ID, b.tenant)
+		}
+		s.install(*op.create).applied(seq)
+		return nil
+	}
+	s.mu.RLock()
+	m := s.tenants[b.tenant]
+	s.mu.RUnlock()
+	if m == nil {
+		return fmt.Errorf("journal record %d: %w: change for unknown tenant %q", seq, errRecord, b.tenant)
+	}
+	s.mu.RLock()
+	r := m.rec
+	s.mu.RUnlock()
+	r.Tenant = r.Tenant.clone()
+	if op.keys != nil {
+		r.KeyHashes = op.keys
+	}
+	if op.config != nil {
+		if r.Config == nil {
+			r.Config = map[string]string{}
+		}
+		for k, v := range op.config {
+			if v == nil {
+				delete(r.Config, k)
+			} else {
+				r.Config[k] = *v
+			}
+		}
+	}
+	s.install(r).applied(seq)
+	return nil
+}
+
+// Attach restores every tenant's overlay into eng (whose catalog is loaded) from its
+// checkpoint and the journal records after it, and starts checkpointing. Writes to the
+// overlay fail with ErrNotReady until it returns.
+func (s *Store) Attach(eng Applier) error {
+	if eng.Version() == "" {
+		return engine.ErrNoCatalog
+	}
+	// Checkpoints first, on every core: they are most of a cold start.
+	ids := make([]string, 0, len(s.pending))
+	for id := range s.pending {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				st, err := s.pending[ids[i]].overlay(eng.Version())
+				if err != nil {
+					errs[i] = fmt.Errorf("%s: %w", checkpointPath(s.dir, ids[i]), err)
+					continue
+				}
+				eng.Restore(ids[i], st)
+			}
+		}()
+	}
+	for i := range ids {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	s.pending = nil
+	err := s.log.ReadFrom(s.log.First(), func(seq uint64, rec []byte) error {
+		id, isMeta, err := peekBatch(rec)
+		if err != nil {
+			return err
+		}
+		s.mu.RLock()
+		m := s.tenants[id]
+		s.mu.RUnlock()
+		if isMeta || m == nil || seq <= m.ckptSeq.Load() {
+			return nil
+		}
+		b, err := decodeBatch(rec)
+		if err != nil {
+			return fmt.Errorf("journal record %d: %w", seq, err)
+		}
+		_, err = eng.Update(id, b.change, nil)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("replay journal: %w", err)
+	}
+	s.eng.Store(&applierBox{eng})
+	s.kick, s.stop, s.done = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
+	go s.checkpointer()
+	return nil
+}
+
+// Ready reports whether an engine is attached.
+func (s *Store) Ready() bool { return s.eng.Load() != nil }
+
+func (s *Store) meta(id string) (*meta, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	m, ok := s.tenants[id]
+	return m, ok
+}
+
+// append writes a record and counts it toward the next checkpoint round.
+func (s *Store) append(rec []byte) (uint64, error) {
+	if s.closed.Load() {
+		return 0, ErrClosed
+	}
+	seq, err := s.log.Append(rec)
+	if err != nil {
+		return 0, err
+	}
+	if s.sinceCkpt.Add(int64(len(rec))) >= s.opts.CheckpointBytes && s.kick != nil {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+	return seq, nil
+}
+
+// Write applies an overlay change to a tenant: it is resolved and derived by the engine,
+// made durable in the journal (fsynced; concurrent writes share the fsync), and only then
+// published. It returns what became of each row and the change's journal sequence number
+// (0 when nothing changed).
+//
+// If anything fails after the record is durable (a panic), the tenant is re-derived from
+// its durable state before the panic goes on, so the engine never disagrees with the
+// journal.
+func (s *Store) Write(id string, ch engine.Change) (out engine.Outcome, seq uint64, err error) {
+	box := s.eng.Load()
+	if box == nil {
+		return out, 0, ErrNotReady
+	}
+	m, ok := s.meta(id)
+	if !ok {
+		return out, 0, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	defer s.inflight.end(s.inflight.begin(s.log.Last()))
+	appended := false
+	defer func() {
+		if r := recover(); r != nil {
+			if appended {
+				if err := s.resync(box.Applier, id, m); err != nil {
+					s.lg.Printf("tenant %s: re-deriving after a failure: %v", id, err)
+				}
+			}
+			panic(r)
+		}
+	}()
+	out, err = box.Update(id, ch, func(res engine.Change) error {
+		n, err := s.append(encodeBatch(nil, &batch{tenant: id, change: res}))
+		if err != nil {
+			return err
+		}
+		seq, appended = n, true
+		return nil
+	})
+	if err != nil {
+		return engine.Outcome{}, 0, err
+	}
+	if seq > 0 {
+		m.applied(seq)
+	}
+	return out, seq, nil
+}
+
+// resync rebuilds a tenant in the engine from its checkpoint and the journal records after
+// it: the durable state.
+func (s *Store) resync(eng Applier, id string, m *meta) error {
+	var st engine.TenantState
+	from := uint64(0)
+	if content, err := readCheckpointFile(s.fs, s.dir, id); err == nil {
+		c, err := decodeCheckpoint(content)
+		if err != nil {
+			return err
+		}
+		if st, err = c.overlay(eng.Version()); err != nil {
+			return err
+		}
+		from = c.seq
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	eng.Restore(id, st)
+	var last uint64
+	err := s.log.ReadFrom(s.log.First(), func(seq uint64, rec []byte) error {
+		rid, isMeta, err := peekBatch(rec)
+		if err != nil || rid != id || isMeta || seq <= from {
+			return err
+		}
+		b, err := decodeBatch(rec)
+		if err != nil {
+			return err
+		}
+		last = seq
+		_, err = eng.Update(id, b.change, nil)
+		return err
+	})
+	if last > 0 {
+		m.applied(last)
+	}
+	return err
+}
 
 // Create validates and stores a new tenant with a fresh pair of keys. An empty ID gets a
 // random one; an ID already in use fails with ErrExists.
@@ -158,6 +452,7 @@ func (s *Store) Create(t Tenant) (Tenant, Keys, error) {
 	if err := t.Normalize(); err != nil {
 		return Tenant{}, Keys{}, err
 	}
+	t = t.clone()
 	if t.ID == "" {
 		id, err := newSecret("")
 		if err != nil {
@@ -172,90 +467,50 @@ func (s *Store) Create(t Tenant) (Tenant, Keys, error) {
 		return Tenant{}, Keys{}, err
 	}
 	hp, hs := hashKey(keys.Publishable), hashKey(keys.Secret)
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		tb := tx.Bucket(bucketTenants)
-		if tb.Get([]byte(t.ID)) != nil {
-			return fmt.Errorf("%w: %s", ErrExists, t.ID)
-		}
-		if err := putJSON(tb, []byte(t.ID), record{Tenant: t, KeyHashes: [][]byte{hp[:], hs[:]}}); err != nil {
-			return err
-		}
-		if err := putKeys(tx, t.ID, hp, hs); err != nil {
-			return err
-		}
-		d, err := tx.Bucket(bucketData).CreateBucketIfNotExists([]byte(t.ID))
-		if err != nil {
-			return err
-		}
-		if _, err := d.CreateBucketIfNotExists(bucketSubs); err != nil {
-			return err
-		}
-		_, err = d.CreateBucketIfNotExists(bucketItems)
-		return err
-	})
+	s.createMu.Lock()
+	defer s.createMu.Unlock()
+	if _, ok := s.meta(t.ID); ok {
+		return Tenant{}, Keys{}, fmt.Errorf("%w: %s", ErrExists, t.ID)
+	}
+	r := record{Tenant: t, KeyHashes: [][]byte{hp[:], hs[:]}}
+	b := &batch{tenant: t.ID, meta: &metaOp{create: &r}}
+	seq, err := s.append(encodeBatch(nil, b))
 	if err != nil {
 		return Tenant{}, Keys{}, err
 	}
-	t = t.clone()
-	s.mu.Lock()
-	c := t
-	s.tenants[t.ID] = &c
-	s.subs[t.ID] = map[string]string{}
-	s.keys[hp] = keyEntry{t.ID, Publishable}
-	s.keys[hs] = keyEntry{t.ID, Secret}
-	s.mu.Unlock()
-	return t, keys, nil
-}
-
-func putKeys(tx *bolt.Tx, id string, hp, hs keyHash) error {
-	kb := tx.Bucket(bucketKeys)
-	if err := putJSON(kb, hp[:], keyEntry{id, Publishable}); err != nil {
-		return err
+	if err := s.applyMeta(b, seq); err != nil {
+		return Tenant{}, Keys{}, err
 	}
-	return putJSON(kb, hs[:], keyEntry{id, Secret})
+	return t.clone(), keys, nil
 }
 
 // RotateKeys replaces both keys of a tenant; the old ones stop working when it returns.
 func (s *Store) RotateKeys(id string) (Keys, error) {
-	id = strings.Clone(id)
+	m, ok := s.meta(id)
+	if !ok {
+		return Keys{}, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
 	keys, err := newKeys()
 	if err != nil {
 		return Keys{}, err
 	}
 	hp, hs := hashKey(keys.Publishable), hashKey(keys.Secret)
-	var old [][]byte
-	err = s.db.Update(func(tx *bolt.Tx) error {
-		tb := tx.Bucket(bucketTenants)
-		var r record
-		if err := getJSON(tb, []byte(id), &r); err != nil {
-			return err
-		}
-		old = r.KeyHashes
-		kb := tx.Bucket(bucketKeys)
-		for _, h := range old {
-			if err := kb.Delete(h); err != nil {
-				return err
-			}
-		}
-		r.KeyHashes = [][]byte{hp[:], hs[:]}
-		if err := putJSON(tb, []byte(id), r); err != nil {
-			return err
-		}
-		return putKeys(tx, id, hp, hs)
-	})
-	if err != nil {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	b := &batch{tenant: strings.Clone(id), meta: &metaOp{keys: [][]byte{hp[:], hs[:]}}}
+	if err := s.writeMeta(m, b); err != nil {
 		return Keys{}, err
 	}
-	s.mu.Lock()
-	for _, h := range old {
-		if len(h) == len(keyHash{}) {
-			delete(s.keys, keyHash(h))
-		}
-	}
-	s.keys[hp] = keyEntry{id, Publishable}
-	s.keys[hs] = keyEntry{id, Secret}
-	s.mu.Unlock()
 	return keys, nil
+}
+
+func (s *Store) writeMeta(m *meta, b *batch) error {
+	defer s.inflight.end(s.inflight.begin(s.log.Last()))
+	seq, err := s.append(encodeBatch(nil, b))
+	if err != nil {
+		return err
+	}
+	return s.applyMeta(b, seq)
 }
 
 // Authenticate maps an API key to its tenant and kind.
@@ -267,18 +522,18 @@ func (s *Store) Authenticate(key string) (id string, kind KeyKind, ok bool) {
 	s.mu.RLock()
 	e, ok := s.keys[h]
 	s.mu.RUnlock()
-	return e.Tenant, e.Kind, ok
+	return e.tenant, e.kind, ok
 }
 
 // Get returns a copy of a tenant's record.
 func (s *Store) Get(id string) (Tenant, bool) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	t, ok := s.tenants[id]
+	m, ok := s.tenants[id]
 	if !ok {
 		return Tenant{}, false
 	}
-	return t.clone(), true
+	return m.rec.Tenant.clone(), true
 }
 
 // clone deep-copies t, strings included: callers may hand in strings that alias a reused
@@ -300,8 +555,8 @@ func (t *Tenant) clone() Tenant {
 func (s *Store) List() []Tenant {
 	s.mu.RLock()
 	out := make([]Tenant, 0, len(s.tenants))
-	for _, t := range s.tenants {
-		out = append(out, t.clone())
+	for _, m := range s.tenants {
+		out = append(out, m.rec.Tenant.clone())
 	}
 	s.mu.RUnlock()
 	sort.Slice(out, func(i, j int) bool {
@@ -333,259 +588,123 @@ func (s *Store) SetConfig(id string, set map[string]*string) (map[string]string,
 			return nil, fmt.Errorf("%w: config key %q", ErrInvalid, k)
 		}
 	}
-	var t Tenant
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		tb := tx.Bucket(bucketTenants)
-		var r record
-		if err := getJSON(tb, []byte(id), &r); err != nil {
-			return err
+	m, ok := s.meta(id)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
+	}
+	cfg := make(map[string]*string, len(set))
+	for k, v := range set {
+		if v != nil {
+			c := strings.Clone(*v)
+			v = &c
 		}
-		if r.Config == nil {
-			r.Config = map[string]string{}
-		}
-		for k, v := range set {
-			if v == nil {
-				delete(r.Config, k)
-			} else {
-				r.Config[k] = *v
-			}
-		}
-		t = r.Tenant
-		return putJSON(tb, []byte(id), r)
-	})
-	if err != nil {
+		cfg[strings.Clone(k)] = v
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := s.writeMeta(m, &batch{tenant: strings.Clone(id), meta: &metaOp{config: cfg}}); err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	c := t.clone()
-	s.tenants[c.ID] = &c
-	s.mu.Unlock()
-	if t.Config == nil {
-		t.Config = map[string]string{}
-	}
-	return t.Config, nil
+	c, _ := s.Config(id)
+	return c, nil
 }
 
-// Subscriptions returns a tenant's subscribed brands as first given, sorted
-// case-insensitively.
-func (s *Store) Subscriptions(id string) []string {
+// Stats describe the tenant layer, for operators and metrics.
+type Stats struct {
+	Tenants    int
+	Journal    journal.Stats
+	LastSeq    uint64 // newest journal record
+	FirstSeq   uint64 // oldest journal record held
+	Checkpoint uint64 // the oldest checkpoint of a tenant changed since (LastSeq when none)
+}
+
+// Stats returns the current counters.
+func (s *Store) Stats() Stats {
+	st := Stats{LastSeq: s.log.Last(), FirstSeq: s.log.First()}
+	if js, ok := s.log.(interface{ Stats() journal.Stats }); ok {
+		st.Journal = js.Stats()
+	}
+	st.Checkpoint = st.LastSeq
 	s.mu.RLock()
-	out := make([]string, 0, len(s.subs[id]))
-	for _, b := range s.subs[id] {
-		out = append(out, b)
+	st.Tenants = len(s.tenants)
+	for _, m := range s.tenants {
+		if c := m.ckptSeq.Load(); m.lastSeq.Load() > c && c < st.Checkpoint {
+			st.Checkpoint = c
+		}
 	}
 	s.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return key(out[i]) < key(out[j]) })
+	return st
+}
+
+// Close writes a checkpoint of every changed tenant (so the next start replays nothing)
+// and closes the journal. Writes fail with ErrClosed afterwards.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	var err error
+	if s.stop != nil {
+		close(s.stop)
+		<-s.done
+		err = s.Checkpoint()
+	}
+	return errors.Join(err, s.closeFiles())
+}
+
+func (s *Store) closeFiles() error {
+	err := s.log.Close()
+	if s.lock != nil {
+		s.lock.Close()
+	}
+	return err
+}
+
+func mustJSON(v any) []byte {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(err) // records are plain structs: Marshal cannot fail
+	}
+	return b
+}
+
+func unmarshalJSON(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
 	return out
 }
 
-// Subscribed reports whether a tenant subscribes to brand (compared case-insensitively).
-func (s *Store) Subscribed(id, brand string) bool {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	_, ok := s.subs[id][key(brand)]
-	return ok
+// inflight tracks writes between their journal append and their publication, so a
+// checkpoint round never lets the journal drop a record that no checkpoint holds yet.
+type inflight struct {
+	mu     sync.Mutex
+	next   uint64
+	floors map[uint64]uint64 // token → a seq every record of that write is above
 }
 
-// key is the comparison form of brands and part numbers (as snapshot.Key).
-func key(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
-// Subscribe adds a brand subscription (idempotent). The returned change, applied to the
-// engine, makes the engine agree with the store: the subscription plus the items of that
-// brand whose activation is unset.
-func (s *Store) Subscribe(id, brand string) (engine.TenantChange, error) {
-	return s.setSubscription(id, brand, true)
+func (f *inflight) begin(floor uint64) uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.next++
+	f.floors[f.next] = floor
+	return f.next
 }
 
-// Unsubscribe removes a brand subscription (idempotent); see Subscribe for the change.
-func (s *Store) Unsubscribe(id, brand string) (engine.TenantChange, error) {
-	return s.setSubscription(id, brand, false)
+func (f *inflight) end(token uint64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.floors, token)
 }
 
-func (s *Store) setSubscription(id, brand string, on bool) (engine.TenantChange, error) {
-	// Callers may pass strings that alias a reused request buffer (fiber); keep copies.
-	id, brand = strings.Clone(id), strings.Clone(brand)
-	k := key(brand)
-	if k == "" {
-		return engine.TenantChange{}, fmt.Errorf("%w: empty brand", ErrInvalid)
+func (f *inflight) min(upTo uint64) uint64 {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, fl := range f.floors {
+		upTo = min(upTo, fl)
 	}
-	var ch engine.TenantChange
-	stored := brand
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		d, err := dataBucket(tx, id)
-		if err != nil {
-			return err
-		}
-		subs := d.Bucket(bucketSubs)
-		if on {
-			if v := subs.Get([]byte(k)); v != nil {
-				stored = string(v)
-			} else if err := subs.Put([]byte(k), []byte(strings.TrimSpace(brand))); err != nil {
-				return err
-			} else {
-				stored = strings.TrimSpace(brand)
-			}
-			ch.Subscribe = []string{stored}
-		} else {
-			if v := subs.Get([]byte(k)); v != nil {
-				stored = string(v)
-			}
-			if err := subs.Delete([]byte(k)); err != nil {
-				return err
-			}
-			ch.Unsubscribe = []string{stored}
-		}
-		return nil
-	})
-	if err != nil {
-		return engine.TenantChange{}, err
-	}
-	s.mu.Lock()
-	if s.subs[id] == nil {
-		s.subs[id] = map[string]string{}
-	}
-	if on {
-		s.subs[id][k] = stored
-	} else {
-		delete(s.subs[id], k)
-	}
-	s.mu.Unlock()
-	return ch, nil
-}
-
-func dataBucket(tx *bolt.Tx, id string) (*bolt.Bucket, error) {
-	if tx.Bucket(bucketTenants).Get([]byte(id)) == nil {
-		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
-	}
-	d, err := tx.Bucket(bucketData).CreateBucketIfNotExists([]byte(id))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := d.CreateBucketIfNotExists(bucketSubs); err != nil {
-		return nil, err
-	}
-	if _, err := d.CreateBucketIfNotExists(bucketItems); err != nil {
-		return nil, err
-	}
-	return d, nil
-}
-
-// UpdateItems applies item updates in one transaction (later rows win over earlier rows of
-// the same part) and returns the resolved change for the engine.
-func (s *Store) UpdateItems(id string, ups []ItemUpdate) (engine.TenantChange, error) {
-	ch := engine.TenantChange{Items: make(map[string]engine.Item, len(ups))}
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		d, err := dataBucket(tx, id)
-		if err != nil {
-			return err
-		}
-		items := d.Bucket(bucketItems)
-		for _, u := range ups {
-			k := []byte(key(u.PartNumber))
-			if len(k) == 0 {
-				return fmt.Errorf("%w: empty part number", ErrInvalid)
-			}
-			var it Item
-			if v := items.Get(k); v != nil {
-				if err := json.Unmarshal(v, &it); err != nil {
-					return err
-				}
-			}
-			it.PartNumber = strings.Clone(u.PartNumber)
-			if u.SetActive {
-				it.Active = nil
-				if u.Active != nil {
-					a := *u.Active
-					it.Active = &a
-				}
-			}
-			if u.SetPrice {
-				it.Price = u.Price
-			}
-			if u.SetStock {
-				it.Stock = u.Stock
-			}
-			if err := putJSON(items, k, it); err != nil {
-				return err
-			}
-			ch.Items[it.PartNumber] = it.engineItem()
-		}
-		return nil
-	})
-	if err != nil {
-		return engine.TenantChange{}, err
-	}
-	return ch, nil
-}
-
-func (it *Item) engineItem() engine.Item {
-	return engine.Item{Active: it.Active, Price: it.Price, Stock: it.Stock}
-}
-
-// Item returns a tenant's stored item for a part number (compared case-insensitively).
-func (s *Store) Item(id, partNumber string) (Item, bool, error) {
-	var it Item
-	found := false
-	err := s.db.View(func(tx *bolt.Tx) error {
-		d := tx.Bucket(bucketData).Bucket([]byte(id))
-		if d == nil {
-			return nil
-		}
-		b := d.Bucket(bucketItems)
-		if b == nil {
-			return nil
-		}
-		v := b.Get([]byte(key(partNumber)))
-		if v == nil {
-			return nil
-		}
-		found = true
-		return json.Unmarshal(v, &it)
-	})
-	return it, found, err
-}
-
-// State returns everything the engine needs to know about a tenant, with item activation
-// resolved against the subscriptions. An unknown tenant has an empty state.
-func (s *Store) State(id string) (engine.TenantState, error) {
-	st := engine.TenantState{Brands: []string{}, Items: map[string]engine.Item{}}
-	err := s.db.View(func(tx *bolt.Tx) error {
-		d := tx.Bucket(bucketData).Bucket([]byte(id))
-		if d == nil {
-			return nil
-		}
-		subs := d.Bucket(bucketSubs)
-		if subs != nil {
-			subs.ForEach(func(_, v []byte) error { st.Brands = append(st.Brands, string(v)); return nil })
-		}
-		items := d.Bucket(bucketItems)
-		if items == nil {
-			return nil
-		}
-		return items.ForEach(func(_, v []byte) error {
-			var it Item
-			if err := json.Unmarshal(v, &it); err != nil {
-				return err
-			}
-			st.Items[it.PartNumber] = it.engineItem()
-			return nil
-		})
-	})
-	return st, err
-}
-
-func putJSON(b *bolt.Bucket, k []byte, v any) error {
-	buf, err := json.Marshal(v)
-	if err != nil {
-		return err
-	}
-	return b.Put(k, buf)
-}
-
-func getJSON(b *bolt.Bucket, k []byte, v any) error {
-	buf := b.Get(k)
-	if buf == nil {
-		return fmt.Errorf("%w: %s", ErrNotFound, k)
-	}
-	return json.Unmarshal(buf, v)
+	return upTo
 }

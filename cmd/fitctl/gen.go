@@ -41,5 +41,6 @@ func runGen(args []string) error {
 	fmt.Fprintf(os.Stderr, "  parts:    %d (%d universal), %d brands\n", st.Parts, st.UniversalParts, st.Brands)
 	fmt.Fprintf(os.Stderr, "  fitments: %d rows, %d links after expansion\n", st.FitmentRows, st.FitmentLinks)
 	fmt.Fprintf(os.Stderr, "  tenants:  %d\n", st.Tenants)
+	fmt.Fprintf(os.Stderr, "  offers:   %d feeds, %d priced items (%d with stock), %d aliases\n", st.Feeds, st.PricedItems, st.StockedItems, st.Aliases)
 	return nil
 }

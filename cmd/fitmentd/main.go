@@ -2,9 +2,11 @@
 //
 //	fitmentd --snapshot FILE --data DIR --addr HOST:PORT
 //
-// It opens the tenant store in DIR, listens at once (/healthz answers, /readyz is 503),
-// loads the snapshot in the background, loads every tenant into the engine and then
-// becomes ready. SIGINT or SIGTERM drains and stops it; a second signal exits at once.
+// It opens the tenant layer in DIR (journal and checkpoints), listens at once (/healthz
+// answers, /readyz is 503), loads the snapshot in the background, restores every tenant
+// into the engine (checkpoints, then the journal after them) and then becomes ready.
+// SIGINT or SIGTERM drains and stops it, writing checkpoints so the next start replays
+// nothing; a second signal exits at once.
 package main
 
 import (
@@ -18,6 +20,7 @@ import (
 	_ "net/http/pprof"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 	"time"
 
@@ -41,6 +44,8 @@ func run() error {
 	drain := flag.Duration("drain", 2*time.Second, "delay between failing /readyz and closing the listener on shutdown")
 	stop := flag.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on shutdown")
 	debugAddr := flag.String("debug-addr", "", "serve Go's pprof handlers on this separate `address` (keep it on loopback)")
+	memLimit := flag.Int64("memory-limit", 3584<<20, "soft limit of the Go heap in `bytes` (the GC works harder near it; 0 leaves GOMEMLIMIT or no limit)")
+	cacheBytes := flag.Int64("cache-bytes", httpapi.DefaultOptions().CacheBytes, "memory for kept storefront answers, in `bytes`; -1 keeps none (every answer rendered)")
 	flag.Parse()
 	if *debugAddr != "" {
 		go func() { log.Println(http.ListenAndServe(*debugAddr, nil)) }() // net/http/pprof's handlers
@@ -48,9 +53,14 @@ func run() error {
 	if *snap == "" {
 		return errors.New("--snapshot is required")
 	}
+	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(*memLimit)
+	}
 	logger := log.New(os.Stderr, "fitmentd: ", log.LstdFlags)
 
-	store, err := tenant.Open(*data)
+	topts := tenant.DefaultOptions()
+	topts.Logger = log.New(os.Stderr, "fitmentd: tenant: ", log.LstdFlags)
+	store, err := tenant.Open(*data, topts)
 	if err != nil {
 		return err
 	}
@@ -73,9 +83,10 @@ func run() error {
 		fmt.Println("admin token from FITMENT_ADMIN_TOKEN")
 	}
 
-	eng := httpapi.NewLive(engine.New())
+	eng := engine.New()
 	opts := httpapi.DefaultOptions()
 	opts.Engine, opts.Store, opts.AdminToken, opts.Logger = eng, store, token, logger
+	opts.CacheBytes = *cacheBytes
 	srv := httpapi.New(opts)
 
 	ln, err := net.Listen("tcp", *addr)
@@ -109,25 +120,23 @@ func run() error {
 	}
 }
 
-// load reads the snapshot and publishes it with every tenant's state. Tenants go in first,
-// so that the first view a storefront sees already has them.
-func load(eng *httpapi.Live, store *tenant.Store, path string, logger *log.Logger) error {
+// load reads the snapshot, publishes it and restores every tenant into the engine. The
+// server is not ready before that, so no storefront sees a tenant half restored.
+func load(eng *engine.Engine, store *tenant.Store, path string, logger *log.Logger) error {
 	start := time.Now()
 	cat, info, err := snapshot.Open(path)
 	if err != nil {
 		return fmt.Errorf("load snapshot: %w", err)
 	}
-	ts := store.List()
-	for _, t := range ts {
-		st, err := store.State(t.ID)
-		if err != nil {
-			return fmt.Errorf("tenant %s: %w", t.ID, err)
-		}
-		eng.SetTenant(t.ID, st)
-	}
 	eng.Load(cat, info.Version())
-	logger.Printf("loaded snapshot %s (%d parts, %d vehicles) and %d tenants in %v",
-		info.Version(), info.Counts.Parts, info.Counts.Vehicles, len(ts), time.Since(start).Round(time.Millisecond))
+	loaded := time.Since(start)
+	if err := store.Attach(eng); err != nil {
+		return fmt.Errorf("restore tenants: %w", err)
+	}
+	st := store.Stats()
+	logger.Printf("loaded snapshot %s (%d parts, %d vehicles) in %v; restored %d tenants (journal %d..%d) in %v",
+		info.Version(), info.Counts.Parts, info.Counts.Vehicles, loaded.Round(time.Millisecond),
+		st.Tenants, st.FirstSeq, st.LastSeq, (time.Since(start) - loaded).Round(time.Millisecond))
 	return nil
 }
 

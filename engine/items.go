@@ -1,0 +1,229 @@
+package engine
+
+import (
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/fitment/fitment/snapshot"
+)
+
+// Money is an amount in cents. It encodes as a JSON number with two decimals (12.50).
+type Money int64
+
+// MarshalJSON implements json.Marshaler.
+func (m Money) MarshalJSON() ([]byte, error) {
+	return Offer(0).WithPrice(int64(m)).AppendPrice(nil), nil
+}
+
+// UnmarshalJSON implements json.Unmarshaler (tests read answers back).
+func (m *Money) UnmarshalJSON(b []byte) error {
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil {
+		return err
+	}
+	*m = Money(f*100 + 0.5)
+	return nil
+}
+
+func (o Offer) money() *Money {
+	c, ok := o.Price()
+	if !ok {
+		return nil
+	}
+	m := Money(c)
+	return &m
+}
+
+// Item is one catalog item as the portal lists it: a part the tenant sells, or has a
+// setting for.
+type Item struct {
+	PartNumber string `json:"partNumber"`
+	Brand      string `json:"brand"`
+	Name       string `json:"name"`
+	// Active: the part is in the tenant's storefront catalog.
+	Active bool `json:"active"`
+	// ActiveSetting is the tenant's own setting: true or false, or null when the part
+	// follows its brand subscription.
+	ActiveSetting *bool  `json:"activeSetting"`
+	Subscribed    bool   `json:"subscribed"` // its brand is subscribed
+	Price         *Money `json:"price"`
+	Stock         *int64 `json:"stock"`
+}
+
+// ItemQuery selects and pages catalog items. Zero values mean "no filter".
+type ItemQuery struct {
+	After  string // a part number: list the items after it (cursor)
+	Limit  int    // ≥ 1
+	Prefix string // part numbers starting with it (case-insensitively)
+	Brand  string
+	Active *bool // listed when Active matches
+	Priced *bool // has a price, or has none
+	Stock  *bool // stock tracked, or not
+	// InStock lists only items with stock > 0.
+	InStock bool
+}
+
+// Items lists the tenant's catalog items in part-number order: every part it sees, and
+// every part it has an explicit setting or an offer for. more reports that items follow.
+func (v *View) Items(q ItemQuery) (items []Item, more bool, err error) {
+	k := v.cat
+	cand := roaring.Or(v.parts, v.off)
+	cand.Or(v.on)
+	var offered []uint32
+	v.offers.each(func(p uint32, _ Offer) { offered = append(offered, p) })
+	cand.AddMany(offered)
+	if q.Brand != "" {
+		b, ok := k.brandByKey[snapshot.Key(q.Brand)]
+		if !ok {
+			return []Item{}, false, nil
+		}
+		cand.And(k.brandParts[b])
+	}
+	start := k.partsAfter(q.After)
+	prefix := snapshot.Key(q.Prefix)
+	if prefix != "" {
+		if s := k.firstPartFrom(prefix); s > start {
+			start = s
+		}
+	}
+	items = []Item{}
+	it := cand.Iterator()
+	it.AdvanceIfNeeded(start)
+	for it.HasNext() {
+		p := it.Next()
+		part := &k.Parts[p]
+		if prefix != "" && !strings.HasPrefix(snapshot.Key(part.Number), prefix) {
+			break // parts are sorted by key: no later part has the prefix
+		}
+		o := v.offers.get(p)
+		active := v.parts.Contains(p)
+		_, priced := o.Price()
+		stock, stocked := o.Stock()
+		if q.Active != nil && *q.Active != active || q.Priced != nil && *q.Priced != priced ||
+			q.Stock != nil && *q.Stock != stocked || q.InStock && stock <= 0 {
+			continue
+		}
+		if len(items) == q.Limit {
+			return items, true, nil
+		}
+		_, subscribed := v.subs[snapshot.Key(k.Brands[part.Brand])]
+		item := Item{PartNumber: part.Number, Brand: k.Brands[part.Brand], Name: part.Name, Active: active,
+			Subscribed: subscribed, Price: o.money(), Stock: o.stockPtr()}
+		switch v.activation(p) {
+		case Activated:
+			item.ActiveSetting = ptrTo(true)
+		case Deactivated:
+			item.ActiveSetting = ptrTo(false)
+		}
+		items = append(items, item)
+	}
+	return items, false, nil
+}
+
+func ptrTo[T any](x T) *T { return &x }
+
+// partsAfter is the first part id whose number sorts after the given one (0 for "").
+func (k *catalog) partsAfter(after string) uint32 {
+	if after == "" {
+		return 0
+	}
+	key := snapshot.Key(after)
+	return uint32(sort.Search(len(k.Parts), func(i int) bool { return snapshot.Key(k.Parts[i].Number) > key }))
+}
+
+// firstPartFrom is the first part id whose number sorts at or after key.
+func (k *catalog) firstPartFrom(key string) uint32 {
+	return uint32(sort.Search(len(k.Parts), func(i int) bool { return snapshot.Key(k.Parts[i].Number) >= key }))
+}
+
+// AliasQuery selects and pages aliases. Zero values mean "no filter".
+type AliasQuery struct {
+	After      string // an alias: list the ones after it (cursor)
+	Limit      int
+	PartNumber string // aliases of this part
+	Source     string
+}
+
+// Aliases lists the tenant's aliases in alias order (case-insensitively).
+func (v *View) Aliases(q AliasQuery) (out []Alias, more bool) {
+	keys := v.aliases.keys()
+	i := sort.SearchStrings(keys, snapshot.Key(q.After))
+	if q.After != "" && i < len(keys) && keys[i] == snapshot.Key(q.After) {
+		i++
+	}
+	out = []Alias{}
+	pn, src := snapshot.Key(q.PartNumber), snapshot.Key(q.Source)
+	for ; i < len(keys); i++ {
+		e, _ := v.aliases.get(keys[i])
+		if pn != "" && snapshot.Key(e.PartNumber) != pn || src != "" && snapshot.Key(e.Source) != src {
+			continue
+		}
+		if q.Limit > 0 && len(out) == q.Limit {
+			return out, true
+		}
+		out = append(out, e.Alias)
+	}
+	return out, false
+}
+
+// Subscriptions returns the subscribed brands as stored, sorted case-insensitively.
+func (v *View) Subscriptions() []string {
+	out := make([]string, 0, len(v.subs))
+	for _, b := range v.subs {
+		out = append(out, b)
+	}
+	sort.Slice(out, func(i, j int) bool { return snapshot.Key(out[i]) < snapshot.Key(out[j]) })
+	return out
+}
+
+// EachItem calls fn for every part the tenant has a setting or an offer for: first the
+// catalog's parts in id order (Part valid in this view's catalog), then the parts kept
+// aside (Part = snapshot.None), until fn returns false. For checkpoints.
+func (v *View) EachItem(fn func(ItemState) bool) {
+	set := roaring.Or(v.on, v.off)
+	var offered []uint32
+	v.offers.each(func(p uint32, _ Offer) { offered = append(offered, p) })
+	set.AddMany(offered)
+	it := set.Iterator()
+	for it.HasNext() {
+		p := it.Next()
+		if !fn(ItemState{Part: p, Number: v.cat.Parts[p].Number, Active: v.activation(p), Offer: v.offers.get(p)}) {
+			return
+		}
+	}
+	keys := make([]string, 0, len(v.orphans))
+	for key := range v.orphans {
+		keys = append(keys, key)
+	}
+	sort.Strings(keys)
+	for _, key := range keys {
+		o := v.orphans[key]
+		if !fn(ItemState{Part: snapshot.None, Number: o.number, Active: o.active, Offer: o.offer}) {
+			return
+		}
+	}
+}
+
+// AllAliases returns every alias in alias order. For checkpoints.
+func (v *View) AllAliases() []Alias {
+	out, _ := v.Aliases(AliasQuery{})
+	return out
+}
+
+// Counts of a tenant's state, for operators and metrics.
+type StateCounts struct {
+	Subscriptions int `json:"subscriptions"`
+	VisibleParts  int `json:"visibleParts"`
+	Offers        int `json:"offers"`
+	Aliases       int `json:"aliases"`
+	KeptAside     int `json:"keptAside"` // settings of parts the catalog does not have
+}
+
+// Counts summarises the view.
+func (v *View) Counts() StateCounts {
+	return StateCounts{Subscriptions: len(v.subs), VisibleParts: int(v.parts.GetCardinality()),
+		Offers: v.offers.n, Aliases: v.aliases.n, KeptAside: len(v.orphans)}
+}

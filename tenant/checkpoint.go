@@ -1,0 +1,249 @@
+package tenant
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"path"
+	"strings"
+
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/fitment/fitment/engine"
+	"github.com/fitment/fitment/journal"
+	"github.com/fitment/fitment/snapshot"
+)
+
+// A checkpoint is one tenant's whole state as of a journal sequence number, in one file
+// (FORMAT.md, "Checkpoints"): its record, keys and config, subscriptions, item settings
+// and offers, aliases. Recovery reads each tenant's checkpoint and replays the journal
+// records after it. Item rows carry both the catalog's part ids (fast to load when the
+// catalog has not changed) and the part numbers (for any other catalog).
+
+const (
+	checkpointMagic   = "FTCKPT01"
+	checkpointVersion = 1
+	checkpointDir     = "checkpoints"
+	checkpointExt     = ".ckpt"
+)
+
+var crcTable = crc32.MakeTable(crc32.Castagnoli)
+
+var (
+	ckptEncoder, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1))
+	ckptDecoder, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+)
+
+// errCheckpoint reports a checkpoint file this code cannot read.
+var errCheckpoint = errors.New("corrupt checkpoint")
+
+// checkpoint is one file, its head decoded.
+type checkpoint struct {
+	seq      uint64 // every journal record of the tenant up to seq is in it
+	rec      record
+	body     []byte // compressed
+	bodySize uint64
+}
+
+// encodeCheckpoint makes the file content for a tenant at seq. The layout (FORMAT.md):
+// magic, CRC-32C of the rest, then the head (version, seq, tenant record) uncompressed, so
+// that start-up reads the tenant records without inflating the bodies, then the body
+// (subscriptions, items, aliases) zstd-compressed.
+func encodeCheckpoint(seq uint64, rec *record, v *engine.View) []byte {
+	e := encoder{}
+	if v == nil {
+		e.str("")
+		e.uvarint(0) // subscriptions
+		e.uvarint(0) // items
+		e.bytes(nil) // numbers
+		e.uvarint(0) // kept aside
+		e.uvarint(0) // aliases
+	} else {
+		e.str(v.Version())
+		e.strs(v.Subscriptions())
+		var ids, nums, aside encoder
+		var n, nAside int
+		prev := uint32(0)
+		v.EachItem(func(it engine.ItemState) bool {
+			if it.Part == snapshot.None {
+				aside.str(it.Number)
+				aside.byte(byte(it.Active))
+				aside.uvarint(uint64(it.Offer))
+				nAside++
+				return true
+			}
+			ids.uvarint(uint64(it.Part - prev))
+			prev = it.Part
+			ids.byte(byte(it.Active))
+			ids.uvarint(uint64(it.Offer))
+			nums.str(it.Number)
+			n++
+			return true
+		})
+		e.uvarint(uint64(n))
+		e.b = append(e.b, ids.b...)
+		e.bytes(nums.b)
+		e.uvarint(uint64(nAside))
+		e.b = append(e.b, aside.b...)
+		aliases := v.AllAliases()
+		e.uvarint(uint64(len(aliases)))
+		for _, a := range aliases {
+			e.str(a.Alias)
+			e.str(a.PartNumber)
+			e.str(a.Source)
+		}
+	}
+	head := encoder{}
+	head.byte(checkpointVersion)
+	head.uvarint(seq)
+	head.bytes(mustJSON(rec))
+	head.uvarint(uint64(len(e.b)))
+	rest := ckptEncoder.EncodeAll(e.b, head.b)
+	out := make([]byte, 0, len(checkpointMagic)+4+len(rest))
+	out = append(out, checkpointMagic...)
+	out = binary.LittleEndian.AppendUint32(out, crc32.Checksum(rest, crcTable))
+	return append(out, rest...)
+}
+
+// decodeCheckpoint reads a file's head: its seq and tenant record, and where its body is.
+func decodeCheckpoint(file []byte) (*checkpoint, error) {
+	if len(file) < len(checkpointMagic)+4 || string(file[:len(checkpointMagic)]) != checkpointMagic {
+		return nil, fmt.Errorf("%w: not a checkpoint file", errCheckpoint)
+	}
+	rest := file[len(checkpointMagic)+4:]
+	if crc32.Checksum(rest, crcTable) != binary.LittleEndian.Uint32(file[len(checkpointMagic):]) {
+		return nil, fmt.Errorf("%w: checksum mismatch", errCheckpoint)
+	}
+	d := decoder{b: rest}
+	if v := d.byte(); d.err == nil && v != checkpointVersion {
+		return nil, fmt.Errorf("%w: version %d, want %d", errCheckpoint, v, checkpointVersion)
+	}
+	c := &checkpoint{seq: d.uvarint()}
+	if err := unmarshalJSON(d.bytes(), &c.rec); err != nil && d.err == nil {
+		return nil, fmt.Errorf("%w: tenant record: %v", errCheckpoint, err)
+	}
+	c.bodySize = d.uvarint()
+	if d.err != nil {
+		return nil, fmt.Errorf("%w: %v", errCheckpoint, d.err)
+	}
+	if c.bodySize > 1<<34 {
+		return nil, fmt.Errorf("%w: body of %d bytes", errCheckpoint, c.bodySize)
+	}
+	c.body = d.b
+	return c, nil
+}
+
+// overlay decodes the body: the tenant's state for the engine. catalog is the loaded
+// catalog's version: when the item ids refer to it, the part numbers need not be read.
+func (c *checkpoint) overlay(catalog string) (engine.TenantState, error) {
+	var st engine.TenantState
+	raw, err := ckptDecoder.DecodeAll(c.body, make([]byte, 0, c.bodySize))
+	if err != nil || uint64(len(raw)) != c.bodySize {
+		return st, fmt.Errorf("%w: body does not decompress", errCheckpoint)
+	}
+	d := decoder{b: raw}
+	st.Catalog = d.str()
+	st.Brands = d.strs()
+	n := d.count(3)
+	st.Items = make([]engine.ItemState, n)
+	prev := uint64(0)
+	for i := 0; i < n && d.err == nil; i++ {
+		prev += d.uvarint()
+		st.Items[i] = engine.ItemState{Part: uint32(prev), Active: engine.Activation(d.byte()), Offer: engine.Offer(d.uvarint())}
+	}
+	nums := decoder{b: d.bytes()}
+	if st.Catalog == "" || st.Catalog != catalog {
+		st.Catalog = "" // ids of another catalog: find the parts by number
+		for i := 0; i < n && nums.err == nil; i++ {
+			st.Items[i].Number = nums.str()
+		}
+		if nums.err != nil {
+			d.fail("part numbers")
+		}
+	}
+	na := d.count(3)
+	for i := 0; i < na && d.err == nil; i++ {
+		st.Items = append(st.Items, engine.ItemState{Part: snapshot.None, Number: d.str(), Active: engine.Activation(d.byte()), Offer: engine.Offer(d.uvarint())})
+	}
+	nl := d.count(3)
+	for i := 0; i < nl && d.err == nil; i++ {
+		st.Aliases = append(st.Aliases, engine.Alias{Alias: d.str(), PartNumber: d.str(), Source: d.str()})
+	}
+	if d.err == nil && len(d.b) > 0 {
+		d.fail("trailing bytes")
+	}
+	if d.err != nil {
+		return engine.TenantState{}, fmt.Errorf("%w: %v", errCheckpoint, d.err)
+	}
+	return st, nil
+}
+
+func checkpointPath(dir, id string) string {
+	return path.Join(dir, checkpointDir, id+checkpointExt)
+}
+
+// writeCheckpoint writes one tenant's checkpoint under a temporary name, fsyncs it and
+// renames it into place. The caller fsyncs the directory (once for many files).
+func writeCheckpoint(fsys journal.FS, dir, id string, content []byte) error {
+	final := checkpointPath(dir, id)
+	tmp := final + ".tmp"
+	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(content); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return fsys.Rename(tmp, final)
+}
+
+// readCheckpoints reads every tenant's checkpoint file: tenant id → file content. Leftover
+// temporary files (a checkpoint cut short by a crash) are removed.
+func readCheckpoints(fsys journal.FS, dir string) (map[string][]byte, error) {
+	cdir := path.Join(dir, checkpointDir)
+	if err := fsys.MkdirAll(cdir); err != nil {
+		return nil, err
+	}
+	names, err := fsys.ReadDir(cdir)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string][]byte{}
+	for _, name := range names {
+		full := path.Join(cdir, name)
+		if strings.HasSuffix(name, ".tmp") {
+			if err := fsys.Remove(full); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		id, ok := strings.CutSuffix(name, checkpointExt)
+		if !ok || !ValidID(id) {
+			continue
+		}
+		f, err := fsys.OpenFile(full, os.O_RDONLY, 0)
+		if err != nil {
+			return nil, err
+		}
+		var buf bytes.Buffer
+		_, err = io.Copy(&buf, f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", full, err)
+		}
+		out[id] = buf.Bytes()
+	}
+	return out, nil
+}

@@ -24,6 +24,7 @@ import (
 	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/fitment/fitment/snapshot"
 )
@@ -75,28 +76,14 @@ func (e *Engine) Load(c *snapshot.Catalog, version string) {
 	if old := e.cat.Load(); old != nil {
 		remap = remapParts(old, cat)
 	}
-	var slots []*slot
+	// Tenants rebase independently of each other: use every core.
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
 	e.tenants.Range(func(_, v any) bool {
-		slots = append(slots, v.(*slot))
+		g.Go(func() error { v.(*slot).rebase(cat, remap); return nil })
 		return true
 	})
-	// Tenants derive independently of each other: use every core.
-	var wg sync.WaitGroup
-	next := make(chan *slot)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for s := range next {
-				s.rebase(cat, remap)
-			}
-		}()
-	}
-	for _, s := range slots {
-		next <- s
-	}
-	close(next)
-	wg.Wait()
+	g.Wait()
 	e.cat.Store(cat)
 }
 

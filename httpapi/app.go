@@ -118,25 +118,16 @@ func (s *Server) catalogItems(c *fiber.Ctx) error {
 	}
 	res := newBulkResult()
 	ups := make([]engine.ItemUpdate, 0, len(rows.rows))
-	for i, row := range rows.rows {
-		reject := func(pn, reason string) {
-			res.Rejected = append(res.Rejected, RowError{Row: i + 1, PartNumber: pn, Reason: reason})
-		}
-		if rows.bad[i] != "" {
-			reject("", rows.bad[i])
-			continue
-		}
+	rows.each(&res, func(_ int, row []cell) (string, string) {
 		pn, reason := partNumberCell(row[0], "partNumber")
 		if reason != "" {
-			reject(pn, reason)
-			continue
+			return pn, reason
 		}
 		u := engine.ItemUpdate{Ref: pn}
 		if row[1].kind != cellAbsent {
 			on, null, reason := boolCell(row[1], "active")
 			if reason != "" {
-				reject(pn, reason)
-				continue
+				return pn, reason
 			}
 			u.SetActive = true
 			switch {
@@ -148,20 +139,17 @@ func (s *Server) catalogItems(c *fiber.Ctx) error {
 				u.Active = engine.Deactivated
 			}
 		}
-		if row[2].kind != cellAbsent {
-			if reason := priceValue.set(&u, row[2]); reason != "" {
-				reject(pn, reason)
+		for j, v := range []feedValue{priceValue, stockValue} {
+			if row[2+j].kind == cellAbsent {
 				continue
 			}
-		}
-		if row[3].kind != cellAbsent {
-			if reason := stockValue.set(&u, row[3]); reason != "" {
-				reject(pn, reason)
-				continue
+			if reason := v.set(&u, row[2+j]); reason != "" {
+				return pn, reason
 			}
 		}
 		ups = append(ups, u)
-	}
+		return pn, ""
+	})
 	if len(ups) > 0 {
 		out, seq, err := s.store.Write(tenantID(c), engine.Change{Items: ups, Resolve: engine.ResolveCatalog})
 		if err != nil {
@@ -286,26 +274,17 @@ func (s *Server) putAliases(c *fiber.Ctx) error {
 	res := newBulkResult()
 	var puts []engine.Alias
 	var rowOf []int
-	for i, row := range rows.rows {
-		reject := func(pn, reason string) {
-			res.Rejected = append(res.Rejected, RowError{Row: i + 1, PartNumber: pn, Reason: reason})
-		}
-		if rows.bad[i] != "" {
-			reject("", rows.bad[i])
-			continue
-		}
+	rows.each(&res, func(i int, row []cell) (string, string) {
 		pn, reason := partNumberCell(row[1], "partNumber")
 		if reason != "" {
-			reject(pn, reason)
-			continue
+			return pn, reason
 		}
 		alias, reason := partNumberCell(row[0], "alias")
 		if reason == "" {
 			reason = validLabel(alias, "alias", maxAliasLen)
 		}
 		if reason != "" {
-			reject(pn, reason)
-			continue
+			return pn, reason
 		}
 		var src string
 		switch row[2].kind {
@@ -317,12 +296,12 @@ func (s *Server) putAliases(c *fiber.Ctx) error {
 			reason = "source must be a string"
 		}
 		if reason != "" {
-			reject(pn, reason)
-			continue
+			return pn, reason
 		}
 		puts = append(puts, engine.Alias{Alias: alias, PartNumber: pn, Source: src})
 		rowOf = append(rowOf, i)
-	}
+		return pn, ""
+	})
 	if len(puts) > 0 {
 		out, seq, err := s.store.Write(tenantID(c), engine.Change{PutAliases: puts})
 		if err != nil {

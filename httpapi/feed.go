@@ -85,29 +85,23 @@ func (s *Server) feed(c *fiber.Ctx, value feedValue, canReplace bool) error {
 	}
 	res := newBulkResult()
 	ups := make([]engine.ItemUpdate, 0, len(rows.rows))
-	var keep []engine.ItemUpdate // a full sync keeps the stock of parts whose rows it rejects
-	for i, row := range rows.rows {
-		reject := func(pn, reason string) {
-			res.Rejected = append(res.Rejected, RowError{Row: i + 1, PartNumber: pn, Reason: reason})
-			if replace && pn != "" {
-				keep = append(keep, engine.ItemUpdate{Ref: pn})
-			}
-		}
-		if rows.bad[i] != "" {
-			reject("", rows.bad[i])
-			continue
-		}
+	rows.each(&res, func(_ int, row []cell) (string, string) {
 		pn, reason := partNumberCell(row[0], "partNumber")
 		if reason != "" {
-			reject(pn, reason)
-			continue
+			return pn, reason
 		}
 		u := engine.ItemUpdate{Ref: pn}
 		if reason := value.set(&u, row[1]); reason != "" {
-			reject(pn, reason)
-			continue
+			return pn, reason
 		}
 		ups = append(ups, u)
+		return pn, ""
+	})
+	var keep []engine.ItemUpdate // a full sync keeps the stock of parts whose rows it rejects
+	for _, r := range res.Rejected {
+		if replace && r.PartNumber != "" {
+			keep = append(keep, engine.ItemUpdate{Ref: r.PartNumber})
+		}
 	}
 	if len(ups) > 0 || replace {
 		n := len(ups)

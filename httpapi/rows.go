@@ -291,6 +291,21 @@ func parseCSVRows(body []byte, fields []field) (*bulkRows, error) {
 	}
 }
 
+// each calls fn for every readable row (i counts from 0); fn returns the row's part
+// reference and, to reject the row, a reason ("" accepts it). Rejections go into res, in
+// row order.
+func (b *bulkRows) each(res *BulkResult, fn func(i int, row []cell) (pn, reason string)) {
+	for i, row := range b.rows {
+		pn, reason := "", b.bad[i]
+		if reason == "" {
+			pn, reason = fn(i, row)
+		}
+		if reason != "" {
+			res.Rejected = append(res.Rejected, RowError{Row: i + 1, PartNumber: pn, Reason: reason})
+		}
+	}
+}
+
 // Field readers. Each returns the value or the reason its row is rejected.
 
 // partNumberCell reads a part number (or alias): a non-empty string.

@@ -1,13 +1,10 @@
 package tenant
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/crc32"
-	"io"
-	"os"
 	"path"
 	"strings"
 
@@ -186,29 +183,6 @@ func checkpointPath(dir, id string) string {
 	return path.Join(dir, checkpointDir, id+checkpointExt)
 }
 
-// writeCheckpoint writes one tenant's checkpoint under a temporary name, fsyncs it and
-// renames it into place. The caller fsyncs the directory (once for many files).
-func writeCheckpoint(fsys journal.FS, dir, id string, content []byte) error {
-	final := checkpointPath(dir, id)
-	tmp := final + ".tmp"
-	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(content); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return fsys.Rename(tmp, final)
-}
-
 // readCheckpoints reads every tenant's checkpoint file: tenant id → file content. Leftover
 // temporary files (a checkpoint cut short by a crash) are removed.
 func readCheckpoints(fsys journal.FS, dir string) (map[string][]byte, error) {
@@ -233,17 +207,11 @@ func readCheckpoints(fsys journal.FS, dir string) (map[string][]byte, error) {
 		if !ok || !ValidID(id) {
 			continue
 		}
-		f, err := fsys.OpenFile(full, os.O_RDONLY, 0)
-		if err != nil {
-			return nil, err
-		}
-		var buf bytes.Buffer
-		_, err = io.Copy(&buf, f)
-		f.Close()
+		content, err := readCheckpointFile(fsys, dir, id)
 		if err != nil {
 			return nil, fmt.Errorf("read %s: %w", full, err)
 		}
-		out[id] = buf.Bytes()
+		out[id] = content
 	}
 	return out, nil
 }

@@ -68,7 +68,7 @@ func (s *Store) Checkpoint() error {
 		if err != nil {
 			return err
 		}
-		if err := writeCheckpoint(s.fs, s.dir, id, encodeCheckpoint(last, &rec, v)); err != nil {
+		if err := writeFileSync(s.fs, checkpointPath(s.dir, id), encodeCheckpoint(last, &rec, v), 0o600); err != nil {
 			errs = append(errs, fmt.Errorf("tenant %s: %w", id, err))
 			continue
 		}

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/fitment/fitment/journal"
 )
 
 // KeyKind tells what an API key may do.
@@ -88,17 +90,21 @@ func LoadAdminToken(dir string) (token, path string, generated bool, err error) 
 	if err != nil {
 		return "", path, false, err
 	}
-	if err := writeFileSync(path, []byte(token+"\n"), 0o600); err != nil {
+	if err := writeFileSync(journal.OS, path, []byte(token+"\n"), 0o600); err != nil {
+		return "", path, false, err
+	}
+	if err := journal.OS.SyncDir(dir); err != nil {
 		return "", path, false, err
 	}
 	return token, path, true, nil
 }
 
 // writeFileSync writes a file under a temporary name, fsyncs it and renames it into place,
-// so a crash never leaves a half-written file behind.
-func writeFileSync(path string, data []byte, perm os.FileMode) error {
+// so a crash never leaves a half-written file behind. The caller fsyncs the directory to
+// make the rename durable (once, for many files).
+func writeFileSync(fsys journal.FS, path string, data []byte, perm os.FileMode) error {
 	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+	f, err := fsys.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
 	if err != nil {
 		return err
 	}
@@ -113,12 +119,5 @@ func writeFileSync(path string, data []byte, perm os.FileMode) error {
 	if err := f.Close(); err != nil {
 		return err
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, err := os.Open(filepath.Dir(path)); err == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+	return fsys.Rename(tmp, path)
 }

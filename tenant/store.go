@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/fitment/fitment/engine"
 	"github.com/fitment/fitment/journal"
 )
@@ -281,29 +283,19 @@ func (s *Store) Attach(eng Applier) error {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
-	errs := make([]error, len(ids))
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := range next {
-				st, err := s.pending[ids[i]].overlay(eng.Version())
-				if err != nil {
-					errs[i] = fmt.Errorf("%s: %w", checkpointPath(s.dir, ids[i]), err)
-					continue
-				}
-				eng.Restore(ids[i], st)
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for _, id := range ids {
+		g.Go(func() error {
+			st, err := s.pending[id].overlay(eng.Version())
+			if err != nil {
+				return fmt.Errorf("%s: %w", checkpointPath(s.dir, id), err)
 			}
-		}()
+			eng.Restore(id, st)
+			return nil
+		})
 	}
-	for i := range ids {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := g.Wait(); err != nil {
 		return err
 	}
 	s.pending = nil

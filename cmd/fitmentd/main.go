@@ -44,7 +44,7 @@ func run() error {
 	drain := flag.Duration("drain", 2*time.Second, "delay between failing /readyz and closing the listener on shutdown")
 	stop := flag.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on shutdown")
 	debugAddr := flag.String("debug-addr", "", "serve Go's pprof handlers on this separate `address` (keep it on loopback)")
-	memLimit := flag.Int64("memory-limit", 3584<<20, "soft limit of the Go heap in `bytes` (the GC works harder near it; 0 leaves GOMEMLIMIT or no limit)")
+	memLimit := flag.Int64("memory-limit", 3712<<20, "soft limit of the Go heap in `bytes` (the GC works harder near it; 0 leaves GOMEMLIMIT or no limit)")
 	cacheBytes := flag.Int64("cache-bytes", httpapi.DefaultOptions().CacheBytes, "memory for kept storefront answers, in `bytes`; -1 keeps none (every answer rendered)")
 	flag.Parse()
 	if *debugAddr != "" {

@@ -106,8 +106,9 @@ func (w *aliasWriter) remove(key string) bool {
 
 func (w *aliasWriter) done() *aliasTable { return w.next }
 
-// rebase resolves every alias target against cat (after a catalog change).
-func (t *aliasTable) rebase(cat *catalog) *aliasTable {
+// rebase resolves every alias target anew (after a catalog change, or a change of the
+// tenant's own parts).
+func (t *aliasTable) rebase(find func(number string) (uint32, string, bool)) *aliasTable {
 	if t.n == 0 {
 		return emptyAliases
 	}
@@ -118,9 +119,10 @@ func (t *aliasTable) rebase(cat *catalog) *aliasTable {
 		}
 		nm := make(map[string]aliasEntry, len(m))
 		for k, e := range m {
+			p, number, ok := find(e.PartNumber)
 			e.part = snapshot.None
-			if p, ok := cat.partByKey[snapshot.Key(e.PartNumber)]; ok {
-				e.part = p
+			if ok {
+				e.part, e.PartNumber = p, number
 			}
 			nm[k] = e
 		}

@@ -41,12 +41,20 @@ func (v *View) Years(f Filter) []int {
 				c.years = append(c.years, y)
 			}
 		}
+		c.years = v.extYears(t, c.years)
 	})
 	return slices.Clone(c.years)
 }
 
 // Makes lists the makes with a visible vehicle (of f.Year and f.Type), by name.
 func (v *View) Makes(f Filter) []MakeRef {
+	if _, ok := typeFilter(f.Type); !ok {
+		return []MakeRef{}
+	}
+	return v.extMakes(f, v.catalogMakes(f))
+}
+
+func (v *View) catalogMakes(f Filter) []MakeRef {
 	out := []MakeRef{}
 	t, ok := typeFilter(f.Type)
 	if !ok {
@@ -66,6 +74,13 @@ func (v *View) Makes(f Filter) []MakeRef {
 
 // Models lists the models with a visible vehicle (of f.MakeID, f.Year and f.Type), by name.
 func (v *View) Models(f Filter) []ModelRef {
+	if _, ok := typeFilter(f.Type); !ok {
+		return []ModelRef{}
+	}
+	return v.extModels(f, v.catalogModels(f))
+}
+
+func (v *View) catalogModels(f Filter) []ModelRef {
 	out := []ModelRef{}
 	t, ok := typeFilter(f.Type)
 	if !ok {
@@ -97,6 +112,13 @@ func (v *View) Models(f Filter) []ModelRef {
 // first within a submodel. A wildcard vehicle is listed only for a model-year that has no
 // concrete submodels. Without a model, every visible vehicle is listed.
 func (v *View) Vehicles(f Filter) []VehicleRef {
+	if _, ok := typeFilter(f.Type); !ok {
+		return []VehicleRef{}
+	}
+	return v.extVehiclesOf(f, v.catalogVehicles(f))
+}
+
+func (v *View) catalogVehicles(f Filter) []VehicleRef {
 	out := []VehicleRef{}
 	t, ok := typeFilter(f.Type)
 	if !ok {

@@ -25,6 +25,29 @@ type Change struct {
 
 	PutAliases    []Alias
 	DeleteAliases []string // aliases, compared with snapshot.Key
+
+	PutLocations    []Location // upserts by code (snapshot.Key)
+	DeleteLocations []string   // codes; a location's stock goes with it
+	// LocationStock sets the stock of parts at locations (resolved as Resolve says).
+	// ReplaceLocationStock makes it a full sync of every location it names: there, every
+	// part the tenant sees that no row names loses its stock.
+	LocationStock        []LocationStockUpdate
+	ReplaceLocationStock bool
+
+	Grants []GrantChange
+
+	PutVehicles []TenantVehicle // own vehicles (ID = snapshot.VehicleID of the natural key)
+	PutParts    []TenantPart    // own parts, upserts by part number
+	DeleteParts []string
+}
+
+// LocationStockUpdate is one row of a location-stock feed. A row that does not set the
+// stock still names its part (a full sync keeps it).
+type LocationStockUpdate struct {
+	Location string // code
+	Ref      string
+	SetStock bool
+	Stock    int64 // ≤ MaxStock; negative: none
 }
 
 // Resolve says how a change's part references find their part.
@@ -65,19 +88,46 @@ type Outcome struct {
 	AliasIsPart   []int // indexes of PutAliases whose alias is itself a catalog part number
 	Deleted       int   // aliases deleted
 	DeleteMissing []int // indexes of DeleteAliases that named no alias
+
+	LocationsPut     int
+	LocationsDeleted int
+	LocationMissing  []int // indexes of DeleteLocations that named no location
+
+	LocationRows       int   // LocationStock rows applied that set a stock
+	LocationUnknown    []int // indexes of LocationStock rows whose location does not exist
+	LocationPartAbsent []int // indexes of LocationStock rows whose part was not found
+	LocationCleared    int   // location stock entries a full sync removed
+
+	Grants int // grants set or revoked
+
+	VehiclesPut       int
+	VehicleInCatalog  []int // indexes of PutVehicles the catalog has already (they are the catalog's)
+	PartsPut          int
+	PartInCatalog     []int // indexes of PutParts whose number is a catalog part number
+	PartUnknownFit    []UnknownFitment
+	PartsDeleted      int
+	PartDeleteMissing []int // indexes of DeleteParts that named no own part
+}
+
+// UnknownFitment reports a fitment of PutParts[Part] to a vehicle neither the catalog nor
+// the tenant has: Fitments[Fitment].
+type UnknownFitment struct {
+	Part, Fitment int
 }
 
 func (ch *Change) empty() bool {
-	return len(ch.Subscribe)+len(ch.Unsubscribe)+len(ch.Items)+len(ch.PutAliases)+len(ch.DeleteAliases) == 0 && !ch.ClearStock
+	return len(ch.Subscribe)+len(ch.Unsubscribe)+len(ch.Items)+len(ch.PutAliases)+len(ch.DeleteAliases)+
+		len(ch.PutLocations)+len(ch.DeleteLocations)+len(ch.LocationStock)+len(ch.Grants)+
+		len(ch.PutVehicles)+len(ch.PutParts)+len(ch.DeleteParts) == 0 &&
+		!ch.ClearStock && !ch.ReplaceLocationStock
 }
 
-// resolve finds the part a reference names under mode r.
+// resolve finds the part a reference names under mode r: a part of the catalog (one the
+// tenant sees, for ResolveActive), then one of the tenant's own parts, then a tenant alias.
 func (v *View) resolve(ref string, r Resolve) (uint32, bool) {
 	p, ok := v.cat.part(ref)
 	switch r {
-	case ResolveExact:
-		return p, ok
-	case ResolveCatalog:
+	case ResolveExact, ResolveCatalog:
 		if ok {
 			return p, true
 		}
@@ -86,12 +136,18 @@ func (v *View) resolve(ref string, r Resolve) (uint32, bool) {
 			return p, true
 		}
 	}
-	if v.aliases.n == 0 {
-		return 0, false
-	}
-	if a, ok := v.aliases.get(snapshot.Key(ref)); ok && a.part != snapshot.None {
-		if r == ResolveCatalog || v.parts.Contains(a.part) {
-			return a.part, true
+	if !v.ext.empty() || v.aliases.n > 0 {
+		key := snapshot.Key(ref)
+		if seq, ok := v.ext.byKey[key]; ok {
+			return v.cat.extID(seq), true
+		}
+		if r == ResolveExact {
+			return 0, false
+		}
+		if a, ok := v.aliases.get(key); ok && a.part != snapshot.None {
+			if r == ResolveCatalog || v.parts.Contains(a.part) {
+				return a.part, true
+			}
 		}
 	}
 	return 0, false
@@ -157,7 +213,7 @@ func (v *View) with(ch *Change) (*View, Outcome, Change) {
 				}
 				continue
 			}
-			it.Ref = cat.Parts[p].Number
+			it.Ref = v.partNumber(p)
 			res.Items = append(res.Items, it)
 			if it.sets() {
 				out.Updated++
@@ -165,7 +221,7 @@ func (v *View) with(ch *Change) (*View, Outcome, Change) {
 			if stocked != nil {
 				stocked.Add(p)
 			}
-			if it.SetActive && v.activationIn(on, off, p) != it.Active {
+			if it.SetActive && int(p) < len(cat.Parts) && v.activationIn(on, off, p) != it.Active { // own parts are always active
 				if on == nil {
 					on, off = v.on.Clone(), v.off.Clone()
 				}
@@ -193,7 +249,7 @@ func (v *View) with(ch *Change) (*View, Outcome, Change) {
 		if ch.ClearStock {
 			// Only parts a feed could have named: those the tenant sees.
 			res.ClearStock = true
-			out.Cleared = ow.clearStockExcept(func(p uint32) bool { return stocked.Contains(p) || !v.parts.Contains(p) })
+			out.Cleared = clearStockExcept(ow, func(p uint32) bool { return stocked.Contains(p) || !v.parts.Contains(p) })
 		}
 		next.offers = ow.done()
 		if on != nil {
@@ -204,11 +260,12 @@ func (v *View) with(ch *Change) (*View, Outcome, Change) {
 
 	if len(ch.PutAliases)+len(ch.DeleteAliases) > 0 {
 		aw := v.aliases.writer()
+		find := v.partResolver()
 		for i, a := range ch.PutAliases {
 			key := snapshot.Key(a.Alias)
-			p, ok := cat.partByKey[snapshot.Key(a.PartNumber)]
+			p, number, ok := find(a.PartNumber)
 			if ch.Resolve != ResolveExact {
-				if _, isPart := cat.partByKey[key]; isPart {
+				if _, _, isPart := find(a.Alias); isPart {
 					out.AliasIsPart = append(out.AliasIsPart, i)
 					continue
 				}
@@ -220,8 +277,7 @@ func (v *View) with(ch *Change) (*View, Outcome, Change) {
 			a.Alias, a.Source = strings.TrimSpace(a.Alias), strings.TrimSpace(a.Source)
 			e := aliasEntry{Alias: a, part: snapshot.None}
 			if ok {
-				e.part = p
-				e.PartNumber = cat.Parts[p].Number
+				e.part, e.PartNumber = p, number
 			}
 			aw.put(key, e)
 			res.PutAliases = append(res.PutAliases, e.Alias)
@@ -238,8 +294,244 @@ func (v *View) with(ch *Change) (*View, Outcome, Change) {
 		next.aliases = aw.done()
 	}
 
+	v.withLocations(&next, ch, &out, &res)
+	extChanged := v.withExtension(&next, ch, &out, &res)
+
 	next.derive(dirty)
+	if extChanged && len(dirty) == 0 {
+		next.visibility = next.buildVisibility()
+	}
 	return &next, out, res
+}
+
+// withExtension applies ch's own vehicles and parts to next; it reports a change.
+func (v *View) withExtension(next *View, ch *Change, out *Outcome, res *Change) bool {
+	if len(ch.PutVehicles)+len(ch.PutParts)+len(ch.DeleteParts) == 0 {
+		return false
+	}
+	cat := v.cat
+	x := v.ext
+	vehicles := x.tenantVehicles()
+	have := map[string]bool{}
+	for _, tv := range vehicles {
+		have[tv.ID] = true
+	}
+	for i, tv := range ch.PutVehicles {
+		if _, ok := cat.vehicleByID[tv.ID]; ok && ch.Resolve != ResolveExact {
+			out.VehicleInCatalog = append(out.VehicleInCatalog, i)
+			continue
+		}
+		if !have[tv.ID] {
+			vehicles = append(vehicles, tv)
+			have[tv.ID] = true
+		} else {
+			for j := range vehicles {
+				if vehicles[j].ID == tv.ID {
+					vehicles[j] = tv
+				}
+			}
+		}
+		res.PutVehicles = append(res.PutVehicles, tv)
+		out.VehiclesPut++
+	}
+	// Fitments may name own vehicles put now, and their implicit wildcards.
+	known := func(id string) bool {
+		if _, ok := cat.vehicleByID[id]; ok || have[id] {
+			return true
+		}
+		for _, tv := range vehicles {
+			if snapshot.VehicleID(tv.Make, tv.Model, "", tv.Year) == id {
+				return true
+			}
+		}
+		return false
+	}
+	parts := x.tenantParts()
+	nextSeq := x.nextSeq
+	var gone []uint32 // part ids whose offers and stock go with them
+	for i, tp := range ch.PutParts {
+		key := snapshot.Key(tp.PartNumber)
+		if ch.Resolve != ResolveExact {
+			if _, isCatalog := cat.partByKey[key]; isCatalog {
+				out.PartInCatalog = append(out.PartInCatalog, i)
+				continue
+			}
+			bad := false
+			for j, f := range tp.Fitments {
+				if !known(f.VehicleID) {
+					out.PartUnknownFit = append(out.PartUnknownFit, UnknownFitment{Part: i, Fitment: j})
+					bad = true
+				}
+			}
+			if bad {
+				continue
+			}
+		}
+		tp.PartNumber = strings.TrimSpace(tp.PartNumber)
+		if seq, ok := x.byKey[key]; ok {
+			parts[seq] = &tp
+		} else if seq, ok := seqOf(parts, key); ok {
+			parts[seq] = &tp // put twice in this change
+		} else {
+			parts = append(parts, &tp)
+			nextSeq = uint32(len(parts))
+		}
+		res.PutParts = append(res.PutParts, tp)
+		out.PartsPut++
+	}
+	for i, pn := range ch.DeleteParts {
+		seq, ok := seqOf(parts, snapshot.Key(pn))
+		if !ok {
+			out.PartDeleteMissing = append(out.PartDeleteMissing, i)
+			continue
+		}
+		parts[seq] = nil
+		gone = append(gone, cat.extID(uint32(seq)))
+		res.DeleteParts = append(res.DeleteParts, pn)
+		out.PartsDeleted++
+	}
+	if len(res.PutVehicles)+len(res.PutParts)+len(res.DeleteParts) == 0 {
+		return false
+	}
+	next.ext = buildExtension(cat, vehicles, parts, max(nextSeq, uint32(len(parts))))
+	if len(gone) > 0 {
+		ow := next.offers.writer(nextGen())
+		for _, p := range gone {
+			ow.set(p, 0)
+		}
+		next.offers = ow.done()
+		next.locStock = maps.Clone(next.locStock)
+		for key, t := range next.locStock {
+			w := t.writer(nextGen())
+			for _, p := range gone {
+				w.set(p, 0)
+			}
+			next.locStock[key] = w.done()
+		}
+	}
+	next.aliases = next.aliases.rebase(next.partResolver())
+	return true
+}
+
+// seqOf finds an own part by key among parts (by sequence number).
+func seqOf(parts []*TenantPart, key string) (int, bool) {
+	for i, p := range parts {
+		if p != nil && snapshot.Key(p.PartNumber) == key {
+			return i, true
+		}
+	}
+	return 0, false
+}
+
+// partResolver finds a part id by canonical number: the catalog's, then the tenant's own.
+func (v *View) partResolver() func(number string) (uint32, string, bool) {
+	return func(number string) (uint32, string, bool) {
+		key := snapshot.Key(number)
+		if p, ok := v.cat.partByKey[key]; ok {
+			return p, v.cat.Parts[p].Number, true
+		}
+		if seq, ok := v.ext.byKey[key]; ok {
+			return v.cat.extID(seq), v.ext.parts[seq].PartNumber, true
+		}
+		return snapshot.None, number, false
+	}
+}
+
+// withLocations applies ch's location, location stock and grant changes to next.
+func (v *View) withLocations(next *View, ch *Change, out *Outcome, res *Change) {
+	if len(ch.PutLocations)+len(ch.DeleteLocations) > 0 {
+		dels := map[string]bool{}
+		for i, code := range ch.DeleteLocations {
+			key := snapshot.Key(code)
+			if _, ok := next.locs.byKey[key]; !ok {
+				out.LocationMissing = append(out.LocationMissing, i)
+				continue
+			}
+			dels[key] = true
+			res.DeleteLocations = append(res.DeleteLocations, code)
+			out.LocationsDeleted++
+		}
+		for _, l := range ch.PutLocations {
+			delete(dels, snapshot.Key(l.Code))
+		}
+		next.locs = next.locs.with(ch.PutLocations, dels)
+		res.PutLocations = ch.PutLocations
+		out.LocationsPut = len(ch.PutLocations)
+		if len(dels) > 0 {
+			next.locStock = maps.Clone(next.locStock)
+			next.locOrphans = maps.Clone(next.locOrphans)
+			for key := range dels {
+				delete(next.locStock, key)
+				delete(next.locOrphans, key)
+			}
+		}
+	}
+	if len(ch.LocationStock) > 0 || ch.ReplaceLocationStock {
+		writers := map[string]*tableWriter[uint32]{}
+		named := map[string]*roaring.Bitmap{} // full sync: per location, the parts its rows name
+		for i, r := range ch.LocationStock {
+			li, ok := next.locs.byKey[snapshot.Key(r.Location)]
+			if !ok {
+				out.LocationUnknown = append(out.LocationUnknown, i)
+				continue
+			}
+			code := next.locs.list[li].Code
+			key := snapshot.Key(code)
+			p, ok := v.resolve(r.Ref, ch.Resolve)
+			if !ok {
+				out.LocationPartAbsent = append(out.LocationPartAbsent, i)
+				continue
+			}
+			w := writers[key]
+			if w == nil {
+				t := next.locStock[key]
+				if t == nil {
+					t = newTable[uint32](len(v.cat.Parts), 0)
+				}
+				w = t.writer(nextGen())
+				writers[key] = w
+				named[key] = roaring.New()
+			}
+			named[key].Add(p)
+			r.Location, r.Ref = code, v.partNumber(p)
+			res.LocationStock = append(res.LocationStock, r)
+			if !r.SetStock {
+				continue
+			}
+			out.LocationRows++
+			if r.Stock < 0 {
+				w.set(p, 0)
+			} else {
+				w.set(p, uint32(min(r.Stock, MaxStock)+1))
+			}
+		}
+		next.locStock = maps.Clone(next.locStock)
+		for key, w := range writers {
+			if ch.ReplaceLocationStock {
+				keep := named[key]
+				w.next.each(func(p uint32, _ uint32) {
+					if !keep.Contains(p) && v.parts.Contains(p) {
+						w.set(p, 0)
+						out.LocationCleared++
+					}
+				})
+			}
+			next.locStock[key] = w.done()
+		}
+		res.ReplaceLocationStock = ch.ReplaceLocationStock
+	}
+	if len(ch.Grants) > 0 {
+		next.grants = maps.Clone(next.grants)
+		for _, g := range ch.Grants {
+			if g.Grant == nil {
+				delete(next.grants, g.Tenant)
+			} else {
+				next.grants[g.Tenant] = *g.Grant
+			}
+			res.Grants = append(res.Grants, g)
+			out.Grants++
+		}
+	}
 }
 
 // activationIn is v.activation(p), read from the copies a change is building when it has

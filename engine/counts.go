@@ -51,6 +51,11 @@ func (v *View) YearCounts(f Filter) []YearCount {
 	out := []YearCount{}
 	t, _ := typeFilter(f.Type)
 	for _, y := range v.Years(f) {
+		own := v.extFitsGroup(func(year int, _, _ string, vt snapshot.VehicleType) bool { return year == y && (t == 0 || vt == t) })
+		if v.cat.yearVehicles[y] == nil {
+			out = append(out, YearCount{Year: y, Parts: own})
+			continue
+		}
 		parts := v.cat.groupUnion(groupKey{make: snapshot.None, year: y, typ: t}, func() *roaring.Bitmap {
 			var bs []*roaring.Bitmap
 			it := v.cat.yearVehicles[y].Iterator()
@@ -62,7 +67,7 @@ func (v *View) YearCounts(f Filter) []YearCount {
 			}
 			return roaring.ParOr(0, bs...)
 		})
-		out = append(out, YearCount{Year: y, Parts: int(parts.AndCardinality(v.fit))})
+		out = append(out, YearCount{Year: y, Parts: int(parts.AndCardinality(v.fit)) + own})
 	}
 	return out
 }
@@ -72,7 +77,14 @@ func (v *View) MakeCounts(f Filter) []MakeCount {
 	out := []MakeCount{}
 	t, _ := typeFilter(f.Type)
 	for _, mk := range v.Makes(f) {
-		m := v.cat.makeByID[mk.ID]
+		own := v.extFitsGroup(func(year int, _, makeID string, vt snapshot.VehicleType) bool {
+			return makeID == mk.ID && (f.Year == 0 || year == f.Year) && (t == 0 || vt == t)
+		})
+		m, ok := v.cat.makeByID[mk.ID]
+		if !ok {
+			out = append(out, MakeCount{MakeRef: mk, Parts: own})
+			continue
+		}
 		parts := v.cat.groupUnion(groupKey{make: m, year: f.Year, typ: t}, func() *roaring.Bitmap {
 			lo, hi := v.cat.modelsOf(m)
 			var bs []*roaring.Bitmap
@@ -83,7 +95,7 @@ func (v *View) MakeCounts(f Filter) []MakeCount {
 			}
 			return roaring.ParOr(0, bs...)
 		})
-		out = append(out, MakeCount{MakeRef: mk, Parts: int(parts.AndCardinality(v.fit))})
+		out = append(out, MakeCount{MakeRef: mk, Parts: int(parts.AndCardinality(v.fit)) + own})
 	}
 	return out
 }
@@ -92,8 +104,16 @@ func (v *View) MakeCounts(f Filter) []MakeCount {
 func (v *View) ModelCounts(f Filter) []ModelCount {
 	out := []ModelCount{}
 	for _, md := range v.Models(f) {
-		parts := v.cat.modelParts(v.cat.modelByID[md.ID], f.Year)
-		out = append(out, ModelCount{ModelRef: md, Parts: int(parts.AndCardinality(v.fit))})
+		own := v.extFitsGroup(func(year int, modelID, _ string, _ snapshot.VehicleType) bool {
+			return modelID == md.ID && (f.Year == 0 || year == f.Year)
+		})
+		m, ok := v.cat.modelByID[md.ID]
+		if !ok {
+			out = append(out, ModelCount{ModelRef: md, Parts: own})
+			continue
+		}
+		parts := v.cat.modelParts(m, f.Year)
+		out = append(out, ModelCount{ModelRef: md, Parts: int(parts.AndCardinality(v.fit)) + own})
 	}
 	return out
 }

@@ -54,6 +54,20 @@ type TenantState struct {
 	Brands  []string // subscribed brands, as stored
 	Items   []ItemState
 	Aliases []Alias
+
+	Locations     []Location
+	LocationStock []LocationStock // per location, its parts' stock (Offer's stock only)
+	Grants        []SharingGrant  // grants given
+
+	Vehicles []TenantVehicle // own vehicles
+	Parts    []*TenantPart   // own parts by sequence number (nil: deleted)
+}
+
+// LocationStock is the stock of one location in a TenantState: Items' Offers carry stock
+// only.
+type LocationStock struct {
+	Code  string
+	Items []ItemState
 }
 
 // ItemState is one part's settings in a TenantState.
@@ -224,22 +238,31 @@ func (k *catalog) restore(st *TenantState) *View {
 	for _, b := range st.Brands {
 		v.subs[snapshot.Key(b)] = b
 	}
+	if len(st.Vehicles)+len(st.Parts) > 0 {
+		v.ext = buildExtension(k, append([]TenantVehicle(nil), st.Vehicles...), st.Parts, uint32(len(st.Parts)))
+	}
 	byID := st.Catalog != "" && st.Catalog == k.version
+	resolve := v.partResolver()
+	find := func(it ItemState) (uint32, bool) {
+		if byID && int(it.Part) < len(k.Parts) {
+			return it.Part, true
+		}
+		p, _, ok := resolve(it.Number)
+		return p, ok
+	}
 	var on, off []uint32
 	ow := v.offers.writer(nextGen())
 	for _, it := range st.Items {
-		p, ok := it.Part, byID && int(it.Part) < len(k.Parts)
-		if !ok {
-			p, ok = k.partByKey[snapshot.Key(it.Number)]
-		}
+		p, ok := find(it)
 		if !ok {
 			v.orphans[snapshot.Key(it.Number)] = orphan{number: it.Number, active: it.Active, offer: it.Offer}
 			continue
 		}
-		switch it.Active {
-		case Activated:
+		switch {
+		case int(p) >= len(k.Parts): // own parts are always active
+		case it.Active == Activated:
 			on = append(on, p)
-		case Deactivated:
+		case it.Active == Deactivated:
 			off = append(off, p)
 		}
 		if it.Offer != 0 {
@@ -253,15 +276,48 @@ func (k *catalog) restore(st *TenantState) *View {
 		aw := v.aliases.writer()
 		for _, a := range st.Aliases {
 			e := aliasEntry{Alias: a, part: snapshot.None}
-			if p, ok := k.partByKey[snapshot.Key(a.PartNumber)]; ok {
-				e.part, e.PartNumber = p, k.Parts[p].Number
+			if p, number, ok := resolve(a.PartNumber); ok {
+				e.part, e.PartNumber = p, number
 			}
 			aw.put(snapshot.Key(a.Alias), e)
 		}
 		v.aliases = aw.done()
 	}
+	if len(st.Locations) > 0 {
+		v.locs = newLocations(append([]Location(nil), st.Locations...), nextGen())
+	}
+	for _, ls := range st.LocationStock {
+		key := snapshot.Key(ls.Code)
+		if _, ok := v.locs.byKey[key]; !ok {
+			continue
+		}
+		w := newTable[uint32](len(k.Parts), 0).writer(nextGen())
+		for _, it := range ls.Items {
+			n, ok := it.Offer.Stock()
+			if !ok {
+				continue
+			}
+			p, found := find(it)
+			if !found {
+				keepLocOrphan(v.locOrphans, key, it.Number, uint32(n+1))
+				continue
+			}
+			w.set(p, uint32(n+1))
+		}
+		v.locStock[key] = w.done()
+	}
+	for _, g := range st.Grants {
+		v.grants[g.Tenant] = g.Grant
+	}
 	v.deriveAll()
 	return v
+}
+
+func keepLocOrphan(m map[string]map[string]uint32, loc, number string, stock uint32) {
+	if m[loc] == nil {
+		m[loc] = map[string]uint32{}
+	}
+	m[loc][number] = stock
 }
 
 // remapParts maps every part id of old to the id of the same part number in cat
@@ -279,10 +335,20 @@ func remapParts(old, cat *catalog) []uint32 {
 }
 
 // rebase moves v onto cat: remap gives each part id of v's catalog its id in cat.
-func (v *View) rebase(cat *catalog, remap []uint32) *View {
+func (v *View) rebase(cat *catalog, old []uint32) *View {
 	n := cat.emptyView()
 	n.gen = nextGen()
 	n.subs = v.subs // immutable, shared
+	// Own parts keep their sequence numbers: their ids move with the catalog's size.
+	if !v.ext.empty() {
+		n.ext = buildExtension(cat, v.ext.tenantVehicles(), v.ext.tenantParts(), v.ext.nextSeq)
+	}
+	remap := func(p uint32) uint32 {
+		if int(p) < len(old) {
+			return old[p]
+		}
+		return cat.extID(p - uint32(len(old)))
+	}
 	orphans := cloneOrphans(v.orphans)
 	keep := func(p uint32, f func(o *orphan)) {
 		num := v.cat.Parts[p].Number
@@ -301,7 +367,7 @@ func (v *View) rebase(cat *catalog, remap []uint32) *View {
 		it := c.set.Iterator()
 		for it.HasNext() {
 			p := it.Next()
-			if q := remap[p]; q != snapshot.None {
+			if q := remap(p); q != snapshot.None {
 				*c.ids = append(*c.ids, q)
 			} else {
 				keep(p, func(o *orphan) { o.active = c.a })
@@ -310,7 +376,7 @@ func (v *View) rebase(cat *catalog, remap []uint32) *View {
 	}
 	ow := n.offers.writer(nextGen())
 	v.offers.each(func(p uint32, o Offer) {
-		if q := remap[p]; q != snapshot.None {
+		if q := remap(p); q != snapshot.None {
 			ow.set(q, o)
 		} else {
 			keep(p, func(x *orphan) { x.offer = o })
@@ -337,7 +403,26 @@ func (v *View) rebase(cat *catalog, remap []uint32) *View {
 	n.off.AddMany(off)
 	n.offers = ow.done()
 	n.orphans = orphans
-	n.aliases = v.aliases.rebase(cat)
+	n.aliases = v.aliases.rebase(n.partResolver())
+	n.locs, n.grants = v.locs, v.grants // immutable, shared
+	for key, t := range v.locStock {
+		w := newTable[uint32](len(cat.Parts), 0).writer(nextGen())
+		t.each(func(p uint32, s uint32) {
+			if q := remap(p); q != snapshot.None {
+				w.set(q, s)
+			} else {
+				keepLocOrphan(n.locOrphans, key, v.cat.Parts[p].Number, s)
+			}
+		})
+		for number, s := range v.locOrphans[key] {
+			if q, ok := cat.partByKey[snapshot.Key(number)]; ok {
+				w.set(q, s)
+			} else {
+				keepLocOrphan(n.locOrphans, key, number, s)
+			}
+		}
+		n.locStock[key] = w.done()
+	}
 	n.deriveAll()
 	return n
 }

@@ -94,6 +94,9 @@ func (v *View) Items(q ItemQuery) (items []Item, more bool, err error) {
 	it.AdvanceIfNeeded(start)
 	for it.HasNext() {
 		p := it.Next()
+		if int(p) >= len(k.Parts) {
+			break // own parts come after the catalog's; they are listed apart
+		}
 		part := &k.Parts[p]
 		if prefix != "" && !strings.HasPrefix(snapshot.Key(part.Number), prefix) {
 			break // parts are sorted by key: no later part has the prefix
@@ -190,7 +193,11 @@ func (v *View) EachItem(fn func(ItemState) bool) {
 	it := set.Iterator()
 	for it.HasNext() {
 		p := it.Next()
-		if !fn(ItemState{Part: p, Number: v.cat.Parts[p].Number, Active: v.activation(p), Offer: v.offers.get(p)}) {
+		st := ItemState{Part: p, Number: v.partNumber(p), Active: v.activation(p), Offer: v.offers.get(p)}
+		if int(p) >= len(v.cat.Parts) {
+			st.Part = snapshot.None // an own part: found again by number
+		}
+		if !fn(st) {
 			return
 		}
 	}
@@ -226,4 +233,71 @@ type StateCounts struct {
 func (v *View) Counts() StateCounts {
 	return StateCounts{Subscriptions: len(v.subs), VisibleParts: int(v.parts.GetCardinality()),
 		Offers: v.offers.n, Aliases: v.aliases.n, KeptAside: len(v.orphans)}
+}
+
+// LocationStockState returns every location's stock, as a checkpoint keeps it: per
+// location its parts in id order (Part valid in this view's catalog, the Offer carrying
+// the stock), then the parts kept aside (Part = snapshot.None).
+func (v *View) LocationStockState() []LocationStock {
+	out := make([]LocationStock, 0, len(v.locStock))
+	for _, l := range v.locs.list {
+		key := snapshot.Key(l.Code)
+		ls := LocationStock{Code: l.Code}
+		if t := v.locStock[key]; t != nil {
+			t.each(func(p uint32, s uint32) {
+				it := ItemState{Part: p, Number: v.partNumber(p), Offer: Offer(0).WithStock(int64(s) - 1)}
+				if int(p) >= len(v.cat.Parts) {
+					it.Part = snapshot.None
+				}
+				ls.Items = append(ls.Items, it)
+			})
+		}
+		numbers := make([]string, 0, len(v.locOrphans[key]))
+		for n := range v.locOrphans[key] {
+			numbers = append(numbers, n)
+		}
+		sort.Strings(numbers)
+		for _, n := range numbers {
+			ls.Items = append(ls.Items, ItemState{Part: snapshot.None, Number: n, Offer: Offer(0).WithStock(int64(v.locOrphans[key][n]) - 1)})
+		}
+		if len(ls.Items) > 0 {
+			out = append(out, ls)
+		}
+	}
+	return out
+}
+
+// LocationStockOf returns the stock of a part at a location (ok false: none recorded).
+func (v *View) LocationStockOf(code, partRef string) (int64, bool) {
+	t := v.locStock[snapshot.Key(code)]
+	p, ok := v.resolve(partRef, ResolveActive)
+	if t == nil || !ok || t.get(p) == 0 {
+		return 0, false
+	}
+	return int64(t.get(p)) - 1, true
+}
+
+// TenantVehicles lists the tenant's own vehicles, by id.
+func (v *View) TenantVehicles() []TenantVehicle { return v.ext.tenantVehicles() }
+
+// TenantParts lists the tenant's own parts by sequence number (nil where one was deleted):
+// the order a TenantState keeps, so their ids survive a restore.
+func (v *View) TenantParts() []*TenantPart { return v.ext.tenantParts() }
+
+// OwnParts lists the tenant's own parts in part-number order.
+func (v *View) OwnParts() []TenantPart {
+	out := make([]TenantPart, 0, len(v.ext.sorted))
+	for _, seq := range v.ext.sorted {
+		out = append(out, v.ext.parts[seq].TenantPart)
+	}
+	return out
+}
+
+// State is the tenant's whole state, as Restore takes it.
+func (v *View) State() TenantState {
+	st := TenantState{Catalog: v.Version(), Brands: v.Subscriptions(), Aliases: v.AllAliases(),
+		Locations: v.Locations(), LocationStock: v.LocationStockState(), Grants: v.GrantsGiven(),
+		Vehicles: v.TenantVehicles(), Parts: v.TenantParts()}
+	v.EachItem(func(it ItemState) bool { st.Items = append(st.Items, it); return true })
+	return st
 }

@@ -81,97 +81,13 @@ func (o Offer) stockPtr() *int64 {
 	return &n
 }
 
-// offers is one tenant's Offers indexed by part id, as a copy-on-write paged table: a
-// directory of pages of pageSize slots, a page allocated only where the tenant has an
-// offer. A brand's parts are (nearly) contiguous in id order, so the pages of a tenant
-// that prices whole brands are dense.
-//
-// An offers value is immutable once published: a change copies the directory and the
-// pages it touches (O(rows + touched pages)), so readers never lock.
-type offers struct {
-	gen   uint64 // unique per published table: keys cached answers that show offers
-	pages []*offerPage
-	n     int // slots holding an offer
-}
+// offers is one tenant's Offers indexed by part id (see table).
+type offers = table[Offer]
 
-const (
-	pageBits = 8
-	pageSize = 1 << pageBits
-)
-
-type offerPage struct {
-	slot [pageSize]Offer
-	n    int // non-zero slots
-}
-
-func newOffers(nParts int, gen uint64) *offers {
-	return &offers{gen: gen, pages: make([]*offerPage, (nParts+pageSize-1)/pageSize)}
-}
-
-// get returns part p's offer (zero when none).
-func (o *offers) get(p uint32) Offer {
-	if pg := o.pages[p>>pageBits]; pg != nil {
-		return pg.slot[p&(pageSize-1)]
-	}
-	return 0
-}
-
-// each calls fn for every part with an offer, in id order.
-func (o *offers) each(fn func(p uint32, v Offer)) {
-	for i, pg := range o.pages {
-		if pg == nil {
-			continue
-		}
-		for j, v := range pg.slot {
-			if v != 0 {
-				fn(uint32(i<<pageBits|j), v)
-			}
-		}
-	}
-}
-
-// offerWriter builds the next table from o, copying a page the first time it is written.
-type offerWriter struct {
-	old, next *offers
-	copied    []bool
-}
-
-func (o *offers) writer(gen uint64) *offerWriter {
-	next := &offers{gen: gen, pages: append([]*offerPage(nil), o.pages...), n: o.n}
-	return &offerWriter{old: o, next: next, copied: make([]bool, len(o.pages))}
-}
-
-func (w *offerWriter) get(p uint32) Offer { return w.next.get(p) }
-
-func (w *offerWriter) set(p uint32, v Offer) {
-	i := p >> pageBits
-	pg := w.next.pages[i]
-	if !w.copied[i] {
-		if v == 0 && pg == nil {
-			return
-		}
-		fresh := &offerPage{}
-		if pg != nil {
-			*fresh = *pg
-		}
-		pg = fresh
-		w.next.pages[i] = pg
-		w.copied[i] = true
-	}
-	slot := &pg.slot[p&(pageSize-1)]
-	switch {
-	case *slot == 0 && v != 0:
-		pg.n++
-		w.next.n++
-	case *slot != 0 && v == 0:
-		pg.n--
-		w.next.n--
-	}
-	*slot = v
-}
+func newOffers(nParts int, gen uint64) *offers { return newTable[Offer](nParts, gen) }
 
 // clearStockExcept drops the stock of every offer whose part keep does not hold.
-func (w *offerWriter) clearStockExcept(keep func(p uint32) bool) (cleared int) {
+func clearStockExcept(w *tableWriter[Offer], keep func(p uint32) bool) (cleared int) {
 	for i, pg := range w.next.pages {
 		if pg == nil {
 			continue
@@ -185,14 +101,4 @@ func (w *offerWriter) clearStockExcept(keep func(p uint32) bool) (cleared int) {
 		}
 	}
 	return cleared
-}
-
-// done returns the new table, freeing pages that emptied.
-func (w *offerWriter) done() *offers {
-	for i, c := range w.copied {
-		if c && w.next.pages[i].n == 0 {
-			w.next.pages[i] = nil
-		}
-	}
-	return w.next
 }

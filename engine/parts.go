@@ -14,8 +14,20 @@ import (
 // total counts every match before paging.
 func (v *View) Parts(vehicleID string, q PartsQuery) (items []PartSummary, total int, err error) {
 	id, ok := v.cat.vehicleByID[vehicleID]
-	if !ok {
-		return nil, 0, notFoundf("vehicle %s is not in this catalog", vehicleID)
+	if !ok || !v.ext.empty() {
+		m, err := v.mixedList(vehicleID, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		items = make([]PartSummary, 0, len(m.page))
+		for _, e := range m.page {
+			if xp := v.extPart(e.p); xp != nil {
+				items = append(items, v.extSummary(e.p, q.Lang, e.fits))
+			} else {
+				items = append(items, v.summary(e.p, q.Lang, e.fits))
+			}
+		}
+		return items, m.total, nil
 	}
 	l := v.list(id, q)
 	items = make([]PartSummary, 0, l.hi-l.lo)
@@ -152,6 +164,9 @@ func (v *View) Part(partNumber, lang string) (*PartDetail, error) {
 	if !ok {
 		return nil, notFoundf("part %s is not in this catalog", strings.TrimSpace(partNumber))
 	}
+	if v.extPart(p) != nil {
+		return v.extDetail(p, lang), nil
+	}
 	d, err := v.cat.PartDetail(p)
 	if err != nil {
 		return nil, fmt.Errorf("part %s: %w", partNumber, err)
@@ -200,7 +215,14 @@ func (v *View) Categories() []CategoryRef {
 		used := make([]bool, len(k.Categories))
 		it := v.parts.Iterator()
 		for it.HasNext() {
-			for c := k.Parts[it.Next()].Category; c != snapshot.None && !used[c]; c = k.Categories[c].Parent {
+			p := it.Next()
+			c := snapshot.None
+			if int(p) < len(k.Parts) {
+				c = k.Parts[p].Category
+			} else {
+				c = v.extPart(p).category
+			}
+			for ; c != snapshot.None && !used[c]; c = k.Categories[c].Parent {
 				used[c] = true
 			}
 		}
@@ -217,4 +239,64 @@ func (v *View) Categories() []CategoryRef {
 		}
 	})
 	return v.categories
+}
+
+// mixedList is a vehicle's part list when the tenant has own vehicles or parts: the catalog's
+// parts and the tenant's, merged in part-number order and paged, each with its fitments.
+type mixedList struct {
+	page  []mixedItem
+	total int
+}
+
+type mixedItem struct {
+	p    uint32
+	fits []Fitment // [] for a universal part
+}
+
+func (v *View) mixedList(vehicleID string, q PartsQuery) (mixedList, error) {
+	k := v.cat
+	var central []uint32                          // catalog parts fitting, in id order
+	var centralFits func(p uint32) []Fitment     // their fitments
+	var ext extList
+	if id, ok := k.vehicleByID[vehicleID]; ok {
+		l := v.list(id, PartsQuery{})
+		central = l.hits.ToArray()
+		centralFits = func(p uint32) []Fitment { return k.fitments(id, p, l.own, l.wild) }
+		ext = v.extParts(true, id, 0, q.IncludeUniversal)
+	} else if i, ok := v.ext.vehByID[vehicleID]; ok {
+		// Catalog parts reach an own vehicle only through its model-year's catalog wildcard.
+		if w, ok := k.vehicleByID[v.ext.vehicles[i].wildcard]; ok && v.ext.vehicles[i].Submodel != "" {
+			wp := k.VehicleParts.Get(int(w))
+			central = roaring.And(wp, v.fit).ToArray()
+			centralFits = func(p uint32) []Fitment { return k.fitments(w, p, wp, nil) }
+		}
+		ext = v.extParts(false, 0, i, q.IncludeUniversal)
+	} else {
+		return mixedList{}, notFoundf("vehicle %s is not in this catalog", vehicleID)
+	}
+	fitting := v.mergeByNumber(central, ext.fitting)
+	var universal []uint32
+	if q.IncludeUniversal {
+		universal = v.mergeByNumber(roaring.And(v.parts, k.universal).ToArray(), ext.universal)
+	}
+	all := append(fitting, universal...)
+	m := mixedList{total: len(all)}
+	lo := min(max(q.Offset, 0), len(all))
+	hi := len(all)
+	if q.Limit > 0 {
+		hi = min(lo+q.Limit, len(all))
+	}
+	for n := lo; n < hi; n++ {
+		p := all[n]
+		it := mixedItem{p: p, fits: []Fitment{}}
+		switch {
+		case n >= len(fitting):
+		case v.extPart(p) != nil:
+			it.fits = ext.fits[p]
+		default:
+			it.fits = centralFits(p)
+		}
+		m.page = append(m.page, it)
+	}
+	return m, nil
 }

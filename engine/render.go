@@ -144,8 +144,8 @@ const renderBatch = 32
 // AppendParts appends the JSON array of Parts(vehicleID, q) to dst.
 func (v *View) AppendParts(dst []byte, vehicleID string, q PartsQuery) (out []byte, total int, err error) {
 	id, ok := v.cat.vehicleByID[vehicleID]
-	if !ok {
-		return dst, 0, notFoundf("vehicle %s is not in this catalog", vehicleID)
+	if !ok || !v.ext.empty() {
+		return v.appendMixed(dst, vehicleID, q)
 	}
 	r := renderer{v: v, k: v.cat, t: v.cat.fragTable(q.Lang), l: v.list(id, q)}
 	if dst == nil { // one allocation for the whole answer: summaries run to about 260 bytes
@@ -166,6 +166,28 @@ func (v *View) AppendParts(dst []byte, vehicleID string, q PartsQuery) (out []by
 	return append(r.dst, ']'), r.l.total, nil
 }
 
+// appendMixed is AppendParts for a tenant with own vehicles or parts.
+func (v *View) appendMixed(dst []byte, vehicleID string, q PartsQuery) ([]byte, int, error) {
+	m, err := v.mixedList(vehicleID, q)
+	if err != nil {
+		return dst, 0, err
+	}
+	r := renderer{v: v, k: v.cat, t: v.cat.fragTable(q.Lang)}
+	r.dst = append(dst, '[')
+	byP := make(map[uint32][]Fitment, len(m.page))
+	for start := 0; start < len(m.page); start += renderBatch {
+		n := min(renderBatch, len(m.page)-start)
+		for j := 0; j < n; j++ {
+			r.ps[j] = m.page[start+j].p
+			byP[r.ps[j]] = m.page[start+j].fits
+		}
+		r.fitList = byP
+		r.batch(n, true)
+	}
+	renderSink.Store(uint32(r.touch))
+	return append(r.dst, ']'), m.total, nil
+}
+
 // renderSink keeps the batches' touches from being optimised away.
 var renderSink atomic.Uint32
 
@@ -180,6 +202,8 @@ type renderer struct {
 	own   detailCursor // the vehicle's fitment details, and its wildcard's
 	wild  detailCursor
 	touch byte
+
+	fitList map[uint32][]Fitment // the fitments of a mixed list (nil: from the catalog's details)
 
 	ps      [renderBatch]uint32
 	frags   [renderBatch][]byte
@@ -206,7 +230,11 @@ func (r *renderer) run(set *roaring.Bitmap, lo, hi int, fitting bool) {
 func (r *renderer) batch(m int, fitting bool) {
 	for j := 0; j < m; j++ { // look up the batch: independent loads
 		r.offers[j] = r.v.offers.get(r.ps[j])
-		r.frags[j] = r.k.fragment(r.t, r.ps[j], r.scratch[j])
+		if int(r.ps[j]) < len(r.k.Parts) {
+			r.frags[j] = r.k.fragment(r.t, r.ps[j], r.scratch[j])
+		} else {
+			r.frags[j] = r.v.encodeExtFragment(r.scratch[j][:0], r.ps[j], r.t.lang)
+		}
 	}
 	for j := 0; j < m; j++ { // bring its bytes in, all at once
 		f := r.frags[j]
@@ -237,6 +265,9 @@ func (r *renderer) batch(m int, fitting bool) {
 // wildcard's, as catalog.fitments gives them. Most links carry no details: then the answer
 // is one plain fitment whichever way the part fits, and no set is searched.
 func (r *renderer) fitments(dst []byte, p uint32) []byte {
+	if r.fitList != nil {
+		return appendFitmentList(dst, r.fitList[p])
+	}
 	ownD := r.own.next(p)
 	wildD := r.wild.next(p)
 	if len(ownD) == 0 && len(wildD) == 0 {
@@ -354,6 +385,28 @@ func (k *catalog) appendFitments(dst []byte, p uint32, inOwn bool, ownD []snapsh
 		} else {
 			dst = append(dst, "null"...)
 		}
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
+}
+
+// appendFitmentList appends fitments as JSON.
+func appendFitmentList(dst []byte, fs []Fitment) []byte {
+	dst = append(dst, '[')
+	for i, f := range fs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"position":`...)
+		dst = appendOptPtr(dst, f.Position)
+		dst = append(dst, `,"qty":`...)
+		if f.Qty != nil {
+			dst = strconv.AppendInt(dst, int64(*f.Qty), 10)
+		} else {
+			dst = append(dst, "null"...)
+		}
+		dst = append(dst, `,"notes":`...)
+		dst = appendOptPtr(dst, f.Notes)
 		dst = append(dst, '}')
 	}
 	return append(dst, ']')

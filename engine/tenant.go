@@ -32,6 +32,15 @@ type View struct {
 	// orphans holds the settings of part numbers the catalog does not have (they left it,
 	// or a replayed change names a part of another catalog): kept, never served.
 	orphans map[string]orphan
+
+	// Stores and dealers, the stock of each location (stock+1 per part id, 0 = none) by
+	// Key(code), and the stock-sharing grants the tenant gave, by tenant id.
+	locs       *locations
+	locStock   map[string]*table[uint32]
+	grants     map[string]Grant
+	locOrphans map[string]map[string]uint32 // Key(code) → part number → stock+1, for parts the catalog lacks
+
+	ext *extension // the tenant's own vehicles and parts
 }
 
 // Activation is a tenant's explicit setting for one part.
@@ -73,6 +82,8 @@ type visibility struct {
 	} // by snapshot.VehicleType, 0 = any type
 	catsOnce   sync.Once
 	categories []CategoryRef
+
+	ext []int // visible own vehicles (indexes into the view's extension)
 }
 
 type brandSet struct {
@@ -111,6 +122,11 @@ func (k *catalog) emptyView() *View {
 		off:        roaring.New(),
 		perBrand:   map[uint32]*brandSet{},
 		orphans:    map[string]orphan{},
+		locs:       noLocations,
+		locStock:   map[string]*table[uint32]{},
+		grants:     map[string]Grant{},
+		locOrphans: map[string]map[string]uint32{},
+		ext:        noExtension,
 	}
 }
 
@@ -189,7 +205,7 @@ func (v *View) deriveAll() {
 	v.perBrand = map[uint32]*brandSet{}
 	v.derive(dirty)
 	if len(dirty) == 0 {
-		v.visibility = newVisibility(v.cat, roaring.New(), roaring.New(), nextGen())
+		v.visibility = v.buildVisibility()
 	}
 }
 
@@ -266,6 +282,18 @@ func (v *View) buildVisibility() *visibility {
 	}
 	visible := roaring.FastOr(parts...)
 	direct := roaring.FastOr(covers...)
+	x := v.ext
+	var extUniversal []uint32
+	for _, seq := range x.sorted { // own parts are always visible to their tenant
+		id := cat.extID(seq)
+		visible.Add(id)
+		if x.parts[seq].Universal {
+			extUniversal = append(extUniversal, id)
+		}
+	}
+	for id := range x.centralFits {
+		direct.Add(id)
+	}
 	// A concrete submodel is visible when it or its wildcard has a visible part; the
 	// wildcard leads its model-year, so the whole model-year range lights up.
 	vehicles := direct.Clone()
@@ -274,5 +302,35 @@ func (v *View) buildVisibility() *visibility {
 		w := it.Next()
 		vehicles.AddRange(uint64(w), uint64(cat.yearEnd[w]))
 	}
-	return newVisibility(cat, visible, vehicles, nextGen())
+	vis := newVisibility(cat, visible, vehicles, nextGen())
+	if len(extUniversal) > 0 {
+		for _, id := range extUniversal {
+			vis.fit.Remove(id)
+		}
+	}
+	// An own vehicle is visible when an own part fits it, or (a concrete submodel) when
+	// its model-year's wildcard, the catalog's or own, has a visible part.
+	for i := range x.vehicles {
+		ev := &x.vehicles[i]
+		ok := len(x.ownFits[i]) > 0
+		if !ok && ev.Submodel != "" {
+			if w, central := cat.vehicleByID[ev.wildcard]; central {
+				ok = direct.Contains(w)
+			} else {
+				ok = len(x.ownFits[x.vehByID[ev.wildcard]]) > 0
+			}
+		}
+		if ok {
+			vis.ext = append(vis.ext, i)
+		}
+	}
+	return vis
+}
+
+// partNumber is the canonical number of part p.
+func (v *View) partNumber(p uint32) string {
+	if int(p) < len(v.cat.Parts) {
+		return v.cat.Parts[p].Number
+	}
+	return v.extPart(p).PartNumber
 }

@@ -25,7 +25,7 @@ import (
 
 const (
 	earthRadiusKm = 6371.0088 // mean radius (IUGG)
-	degree        = math.Pi / 180
+	radPerDegree  = math.Pi / 180
 
 	nearLeafSize = 16 // most points in a leaf; leaves hold 8..16 (fewer only when n < 8)
 
@@ -44,8 +44,8 @@ type latLng struct{ lat, lng float64 } // degrees
 type nearVec [3]float64
 
 func unitVec(p latLng) nearVec {
-	sφ, cφ := math.Sincos(p.lat * degree)
-	sλ, cλ := math.Sincos(p.lng * degree)
+	sφ, cφ := math.Sincos(p.lat * radPerDegree)
+	sλ, cλ := math.Sincos(p.lng * radPerDegree)
 	return nearVec{cφ * cλ, cφ * sλ, sφ}
 }
 
@@ -57,11 +57,11 @@ func (a *nearVec) dist2(b *nearVec) float64 {
 // haversineKm is the great-circle distance between two points on a sphere of the Earth's
 // mean radius (6371.0088 km).
 func haversineKm(a, b latLng) float64 {
-	φ1, φ2 := a.lat*degree, b.lat*degree
+	φ1, φ2 := a.lat*radPerDegree, b.lat*radPerDegree
 	c := math.Cos(φ1) * math.Cos(φ2)
 	sd := math.Sin((φ2 - φ1) / 2)
 	ss := math.Sin((φ2 + φ1) / 2)
-	sl, cl := math.Sincos((b.lng - a.lng) * degree / 2)
+	sl, cl := math.Sincos((b.lng - a.lng) * radPerDegree / 2)
 	h := max(0, sd*sd+c*sl*sl) // hav θ
 	// 1 − hav θ = hav(π − θ), the haversine to b's antipode: a sum of non-negative terms, so
 	// unlike 1−h or asin(√h) it keeps its precision when a and b are nearly antipodal.

@@ -58,7 +58,7 @@ func nearWalkK(x *nearIndex, q latLng, k int) []nearHit {
 }
 
 func uniformPoint(r *rand.Rand) latLng {
-	return latLng{math.Asin(2*r.Float64()-1) / degree, 360*r.Float64() - 180}
+	return latLng{math.Asin(2*r.Float64()-1) / radPerDegree, 360*r.Float64() - 180}
 }
 
 // nearUniform is uniform on the sphere.
@@ -134,12 +134,12 @@ func nearRings(r *rand.Rand, n int) []latLng {
 		}
 		// ... and a ring of radius d around a random centre (destination formula).
 		c, d := uniformPoint(r), 0.001+math.Pi*r.Float64()
-		φ1, λ1 := c.lat*degree, c.lng*degree
+		φ1, λ1 := c.lat*radPerDegree, c.lng*radPerDegree
 		for k := range 24 {
 			brg := 2 * math.Pi * float64(k) / 24
 			φ2 := math.Asin(math.Sin(φ1)*math.Cos(d) + math.Cos(φ1)*math.Sin(d)*math.Cos(brg))
 			λ2 := λ1 + math.Atan2(math.Sin(brg)*math.Sin(d)*math.Cos(φ1), math.Cos(d)-math.Sin(φ1)*math.Sin(φ2))
-			pts = append(pts, latLng{φ2 / degree, math.Remainder(λ2/degree, 360)})
+			pts = append(pts, latLng{φ2 / radPerDegree, math.Remainder(λ2/radPerDegree, 360)})
 		}
 	}
 	return pts[:n]
@@ -311,7 +311,7 @@ func TestHaversineKnown(t *testing.T) {
 		a, b     latLng
 		want, to float64 // km, tolerance
 	}{
-		{latLng{60.1699, 24.9384}, latLng{59.3293, 18.0686}, 396, 1}, // Helsinki–Stockholm
+		{latLng{60.1699, 24.9384}, latLng{59.3293, 18.0686}, 396, 1},  // Helsinki–Stockholm
 		{latLng{51.5074, -0.1278}, latLng{48.8566, 2.3522}, 343.5, 1}, // London–Paris
 		{latLng{60, 25}, latLng{60, 25}, 0, 0},
 		{latLng{0, 0}, latLng{0, 180}, half, 1e-9},
@@ -319,7 +319,7 @@ func TestHaversineKnown(t *testing.T) {
 		{latLng{45, 10}, latLng{-45, -170}, half, 1e-9},
 		{latLng{52.52, 13.405}, latLng{-52.52, -166.595}, half, 1e-9},
 		{latLng{90, 0}, latLng{90, 135}, 0, 1e-9}, // a pole has every longitude
-		{latLng{0, 179.99}, latLng{0, -179.99}, 0.02 * degree * nearTestRadiusKm, 1e-9},
+		{latLng{0, 179.99}, latLng{0, -179.99}, 0.02 * radPerDegree * nearTestRadiusKm, 1e-9},
 		{latLng{10, 180}, latLng{10, -180}, 0, 1e-9},
 	}
 	for _, tt := range tests {
@@ -346,7 +346,7 @@ func TestHaversineIndependent(t *testing.T) {
 	}
 	for range 20000 {
 		a, b := uniformPoint(r), uniformPoint(r)
-		φ1, φ2, Δλ := a.lat*degree, b.lat*degree, (b.lng-a.lng)*degree
+		φ1, φ2, Δλ := a.lat*radPerDegree, b.lat*radPerDegree, (b.lng-a.lng)*radPerDegree
 		if cosθ := math.Sin(φ1)*math.Sin(φ2) + math.Cos(φ1)*math.Cos(φ2)*math.Cos(Δλ); math.Abs(cosθ) < 0.9 {
 			check("law of cosines", a, b, math.Acos(cosθ)*nearTestRadiusKm)
 		}
@@ -358,11 +358,11 @@ func TestHaversineIndependent(t *testing.T) {
 		// Along the equator and along a meridian, including nearly antipodal pairs.
 		off := math.Pow(10, -12*r.Float64()) // degrees short of antipodal
 		for _, Δ := range []float64{360 * r.Float64(), 180 - off, 180 + off} {
-			check("equator", latLng{0, a.lng}, latLng{0, a.lng + Δ}, math.Min(Δ, 360-Δ)*degree*nearTestRadiusKm)
+			check("equator", latLng{0, a.lng}, latLng{0, a.lng + Δ}, math.Min(Δ, 360-Δ)*radPerDegree*nearTestRadiusKm)
 		}
 		lat := 89 * r.Float64()
-		check("over the pole", latLng{lat, a.lng}, latLng{lat + off, a.lng + 180}, (180-2*lat-off)*degree*nearTestRadiusKm)
-		check("meridian", latLng{lat, a.lng}, latLng{-lat + off, a.lng + 180}, (180-off)*degree*nearTestRadiusKm)
+		check("over the pole", latLng{lat, a.lng}, latLng{lat + off, a.lng + 180}, (180-2*lat-off)*radPerDegree*nearTestRadiusKm)
+		check("meridian", latLng{lat, a.lng}, latLng{-lat + off, a.lng + 180}, (180-off)*radPerDegree*nearTestRadiusKm)
 	}
 }
 

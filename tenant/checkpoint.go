@@ -23,7 +23,7 @@ import (
 
 const (
 	checkpointMagic   = "FTCKPT01"
-	checkpointVersion = 1
+	checkpointVersion = 2
 	checkpointDir     = "checkpoints"
 	checkpointExt     = ".ckpt"
 )
@@ -44,6 +44,7 @@ type checkpoint struct {
 	rec      record
 	body     []byte // compressed
 	bodySize uint64
+	version  byte
 }
 
 // encodeCheckpoint makes the file content for a tenant at seq. The layout (FORMAT.md):
@@ -52,48 +53,47 @@ type checkpoint struct {
 // (subscriptions, items, aliases) zstd-compressed.
 func encodeCheckpoint(seq uint64, rec *record, v *engine.View) []byte {
 	e := encoder{}
-	if v == nil {
-		e.str("")
-		e.uvarint(0) // subscriptions
-		e.uvarint(0) // items
-		e.bytes(nil) // numbers
-		e.uvarint(0) // kept aside
-		e.uvarint(0) // aliases
-	} else {
-		e.str(v.Version())
-		e.strs(v.Subscriptions())
-		var ids, nums, aside encoder
-		var n, nAside int
-		prev := uint32(0)
-		v.EachItem(func(it engine.ItemState) bool {
-			if it.Part == snapshot.None {
-				aside.str(it.Number)
-				aside.byte(byte(it.Active))
-				aside.uvarint(uint64(it.Offer))
-				nAside++
-				return true
-			}
-			ids.uvarint(uint64(it.Part - prev))
-			prev = it.Part
-			ids.byte(byte(it.Active))
-			ids.uvarint(uint64(it.Offer))
-			nums.str(it.Number)
-			n++
-			return true
-		})
-		e.uvarint(uint64(n))
-		e.b = append(e.b, ids.b...)
-		e.bytes(nums.b)
-		e.uvarint(uint64(nAside))
-		e.b = append(e.b, aside.b...)
-		aliases := v.AllAliases()
-		e.uvarint(uint64(len(aliases)))
-		for _, a := range aliases {
-			e.str(a.Alias)
-			e.str(a.PartNumber)
-			e.str(a.Source)
-		}
+	e.str(v.Version())
+	e.strs(v.Subscriptions())
+	encodeItems(&e, v.EachItem)
+	aliases := v.AllAliases()
+	e.uvarint(uint64(len(aliases)))
+	for _, a := range aliases {
+		e.str(a.Alias)
+		e.str(a.PartNumber)
+		e.str(a.Source)
 	}
+	// Version 2: locations and their stock, grants, own vehicles and parts.
+	locs := v.Locations()
+	e.uvarint(uint64(len(locs)))
+	for i := range locs {
+		encodeLocation(&e, &locs[i])
+	}
+	stock := v.LocationStockState()
+	e.uvarint(uint64(len(stock)))
+	for _, ls := range stock {
+		e.str(ls.Code)
+		encodeItems(&e, func(fn func(engine.ItemState) bool) {
+			for _, it := range ls.Items {
+				if !fn(it) {
+					return
+				}
+			}
+		})
+	}
+	grants := v.GrantsGiven()
+	e.uvarint(uint64(len(grants)))
+	for _, g := range grants {
+		e.str(g.Tenant)
+		e.str(g.Precision)
+		e.uvarint(uint64(g.LowThreshold))
+	}
+	vehicles := v.TenantVehicles()
+	e.uvarint(uint64(len(vehicles)))
+	for i := range vehicles {
+		encodeVehicle(&e, &vehicles[i])
+	}
+	e.bytes(mustJSON(v.TenantParts()))
 	head := encoder{}
 	head.byte(checkpointVersion)
 	head.uvarint(seq)
@@ -116,10 +116,11 @@ func decodeCheckpoint(file []byte) (*checkpoint, error) {
 		return nil, fmt.Errorf("%w: checksum mismatch", errCheckpoint)
 	}
 	d := decoder{b: rest}
-	if v := d.byte(); d.err == nil && v != checkpointVersion {
-		return nil, fmt.Errorf("%w: version %d, want %d", errCheckpoint, v, checkpointVersion)
+	version := d.byte()
+	if d.err == nil && (version < 1 || version > checkpointVersion) {
+		return nil, fmt.Errorf("%w: version %d, want 1 to %d", errCheckpoint, version, checkpointVersion)
 	}
-	c := &checkpoint{seq: d.uvarint()}
+	c := &checkpoint{seq: d.uvarint(), version: version}
 	if err := unmarshalJSON(d.bytes(), &c.rec); err != nil && d.err == nil {
 		return nil, fmt.Errorf("%w: tenant record: %v", errCheckpoint, err)
 	}
@@ -144,31 +145,38 @@ func (c *checkpoint) overlay(catalog string) (engine.TenantState, error) {
 	}
 	d := decoder{b: raw}
 	st.Catalog = d.str()
-	st.Brands = d.strs()
-	n := d.count(3)
-	st.Items = make([]engine.ItemState, n)
-	prev := uint64(0)
-	for i := 0; i < n && d.err == nil; i++ {
-		prev += d.uvarint()
-		st.Items[i] = engine.ItemState{Part: uint32(prev), Active: engine.Activation(d.byte()), Offer: engine.Offer(d.uvarint())}
-	}
-	nums := decoder{b: d.bytes()}
-	if st.Catalog == "" || st.Catalog != catalog {
+	byID := st.Catalog != "" && st.Catalog == catalog
+	if !byID {
 		st.Catalog = "" // ids of another catalog: find the parts by number
-		for i := 0; i < n && nums.err == nil; i++ {
-			st.Items[i].Number = nums.str()
-		}
-		if nums.err != nil {
-			d.fail("part numbers")
-		}
 	}
-	na := d.count(3)
-	for i := 0; i < na && d.err == nil; i++ {
-		st.Items = append(st.Items, engine.ItemState{Part: snapshot.None, Number: d.str(), Active: engine.Activation(d.byte()), Offer: engine.Offer(d.uvarint())})
-	}
+	st.Brands = d.strs()
+	st.Items = d.items(byID)
 	nl := d.count(3)
 	for i := 0; i < nl && d.err == nil; i++ {
 		st.Aliases = append(st.Aliases, engine.Alias{Alias: d.str(), PartNumber: d.str(), Source: d.str()})
+	}
+	if c.version >= 2 {
+		n := d.count(10)
+		for i := 0; i < n && d.err == nil; i++ {
+			st.Locations = append(st.Locations, d.location())
+		}
+		n = d.count(2)
+		for i := 0; i < n && d.err == nil; i++ {
+			st.LocationStock = append(st.LocationStock, engine.LocationStock{Code: d.str(), Items: d.items(byID)})
+		}
+		n = d.count(3)
+		for i := 0; i < n && d.err == nil; i++ {
+			st.Grants = append(st.Grants, engine.SharingGrant{Tenant: d.str(), Grant: engine.Grant{Precision: d.str(), LowThreshold: int(d.uvarint())}})
+		}
+		n = d.count(8)
+		for i := 0; i < n && d.err == nil; i++ {
+			st.Vehicles = append(st.Vehicles, d.vehicle())
+		}
+		if b := d.bytes(); d.err == nil {
+			if err := unmarshalJSON(b, &st.Parts); err != nil {
+				d.fail("own parts: " + err.Error())
+			}
+		}
 	}
 	if d.err == nil && len(d.b) > 0 {
 		d.fail("trailing bytes")
@@ -214,4 +222,59 @@ func readCheckpoints(fsys journal.FS, dir string) (map[string][]byte, error) {
 		out[id] = content
 	}
 	return out, nil
+}
+
+// encodeItems writes an item section: the catalog's parts by id (delta-coded, activation,
+// offer), their part numbers as one length-prefixed block (read only for another catalog),
+// then the parts found by number only (kept aside, own parts).
+func encodeItems(e *encoder, each func(func(engine.ItemState) bool)) {
+	var ids, nums, aside encoder
+	var n, nAside int
+	prev := uint32(0)
+	each(func(it engine.ItemState) bool {
+		if it.Part == snapshot.None {
+			aside.str(it.Number)
+			aside.byte(byte(it.Active))
+			aside.uvarint(uint64(it.Offer))
+			nAside++
+			return true
+		}
+		ids.uvarint(uint64(it.Part - prev))
+		prev = it.Part
+		ids.byte(byte(it.Active))
+		ids.uvarint(uint64(it.Offer))
+		nums.str(it.Number)
+		n++
+		return true
+	})
+	e.uvarint(uint64(n))
+	e.b = append(e.b, ids.b...)
+	e.bytes(nums.b)
+	e.uvarint(uint64(nAside))
+	e.b = append(e.b, aside.b...)
+}
+
+// items reads an item section; byID: the ids refer to the loaded catalog.
+func (d *decoder) items(byID bool) []engine.ItemState {
+	n := d.count(3)
+	items := make([]engine.ItemState, n)
+	prev := uint64(0)
+	for i := 0; i < n && d.err == nil; i++ {
+		prev += d.uvarint()
+		items[i] = engine.ItemState{Part: uint32(prev), Active: engine.Activation(d.byte()), Offer: engine.Offer(d.uvarint())}
+	}
+	nums := decoder{b: d.bytes()}
+	if !byID {
+		for i := 0; i < n && nums.err == nil; i++ {
+			items[i].Number = nums.str()
+		}
+		if nums.err != nil {
+			d.fail("part numbers")
+		}
+	}
+	na := d.count(3)
+	for i := 0; i < na && d.err == nil; i++ {
+		items = append(items, engine.ItemState{Part: snapshot.None, Number: d.str(), Active: engine.Activation(d.byte()), Offer: engine.Offer(d.uvarint())})
+	}
+	return items
 }

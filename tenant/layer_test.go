@@ -98,9 +98,8 @@ func openAttached(t testing.TB, dir string, o Options) (*Store, *engine.Engine) 
 
 // state is what the engine holds of a tenant, by part number, for comparisons.
 type state struct {
-	Brands  []string
-	Items   map[string]engine.ItemState
-	Aliases []engine.Alias
+	engine.TenantState
+	Items map[string]engine.ItemState
 }
 
 func stateOf(t testing.TB, eng *engine.Engine, id string) state {
@@ -109,12 +108,12 @@ func stateOf(t testing.TB, eng *engine.Engine, id string) state {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st := state{Brands: v.Subscriptions(), Items: map[string]engine.ItemState{}, Aliases: v.AllAliases()}
-	v.EachItem(func(it engine.ItemState) bool {
+	st := state{TenantState: v.State(), Items: map[string]engine.ItemState{}}
+	for _, it := range st.TenantState.Items {
 		it.Part = 0
 		st.Items[it.Number] = it
-		return true
-	})
+	}
+	st.TenantState.Items = nil
 	return st
 }
 
@@ -155,6 +154,20 @@ func fill(t *testing.T, s *Store) (ka, kb Keys) {
 	if _, err := s.SetConfig("a", map[string]*string{"mapboxToken": &tok}); err != nil {
 		t.Fatal(err)
 	}
+	lat, lng := 60.17, 24.94
+	mustWrite(t, s, "a", engine.Change{PutLocations: []engine.Location{
+		{Code: "HEL", Name: "Helsinki", Country: "Finland", Lat: &lat, Lng: &lng, Active: true, LinkedTenantID: "b"},
+		{Code: "TMP", Name: "Tampere", Active: false}}})
+	mustWrite(t, s, "a", engine.Change{Resolve: engine.ResolveActive, LocationStock: []engine.LocationStockUpdate{
+		{Location: "HEL", Ref: "EBC-1", SetStock: true, Stock: 3}, {Location: "tmp", Ref: "KN-2", SetStock: true, Stock: 0}}})
+	mustWrite(t, s, "b", engine.Change{Grants: []engine.GrantChange{{Tenant: "a", Grant: &engine.Grant{Precision: engine.Bucket, LowThreshold: 2}}}})
+	veh := engine.TenantVehicle{ID: snapshot.VehicleID("Can-Am", "Outlander", "Own", 2021), Type: "atv", Make: "Can-Am", Model: "Outlander", Submodel: "Own", Year: 2021}
+	mustWrite(t, s, "a", engine.Change{PutVehicles: []engine.TenantVehicle{veh}})
+	mustWrite(t, s, "a", engine.Change{PutParts: []engine.TenantPart{
+		{PartNumber: "OWN-1", Brand: "Own", Name: "Own part", Fitments: []engine.TenantFitment{{VehicleID: veh.ID, Position: "FRONT"}}},
+		{PartNumber: "OWN-2", Brand: "Own", Name: "Gone soon"}}})
+	mustWrite(t, s, "a", engine.Change{DeleteParts: []string{"OWN-2"}})
+	mustWrite(t, s, "a", engine.Change{Resolve: engine.ResolveActive, Items: []engine.ItemUpdate{{Ref: "OWN-1", SetPrice: true, Price: 999}}})
 	return ka, kb
 }
 
@@ -461,6 +474,16 @@ func TestWriteErrors(t *testing.T) {
 func FuzzDecodeBatch(f *testing.F) {
 	f.Add(encodeBatch(nil, &batch{tenant: "a", change: engine.Change{Subscribe: []string{"EBC"}, Items: stockRows("EBC", 3, 1), ClearStock: true,
 		PutAliases: []engine.Alias{{Alias: "x", PartNumber: "y"}}, DeleteAliases: []string{"z"}}}))
+	lat, lng := 60.17, 24.94
+	f.Add(encodeBatch(nil, &batch{tenant: "a", change: engine.Change{
+		PutLocations:    []engine.Location{{Code: "HEL", Name: "Helsinki", Lat: &lat, Lng: &lng, Active: true, LinkedTenantID: "b"}},
+		DeleteLocations: []string{"TMP"},
+		LocationStock:   []engine.LocationStockUpdate{{Location: "HEL", Ref: "EBC-1", SetStock: true, Stock: 3}, {Location: "HEL", Ref: "EBC-2", SetStock: true, Stock: -1}},
+		Grants:          []engine.GrantChange{{Tenant: "b", Grant: &engine.Grant{Precision: engine.Bucket, LowThreshold: 2}}, {Tenant: "c"}},
+		PutVehicles:     []engine.TenantVehicle{{ID: "v1", Make: "Can-Am", Model: "Outlander", Year: 2021}},
+		PutParts:        []engine.TenantPart{{PartNumber: "OWN-1", Brand: "Own", Fitments: []engine.TenantFitment{{VehicleID: "v1"}}}},
+		DeleteParts:     []string{"OWN-2"},
+	}}))
 	r := record{Tenant: Tenant{ID: "a", Name: "A"}, KeyHashes: [][]byte{make([]byte, 32)}}
 	f.Add(encodeBatch(nil, &batch{tenant: "a", meta: &metaOp{create: &r}}))
 	f.Fuzz(func(t *testing.T, rec []byte) {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 
 	"github.com/fitment/fitment/engine"
 )
@@ -28,6 +29,13 @@ const (
 	opItems         opKind = 6 // item rows; flag: a full stock sync
 	opPutAliases    opKind = 7
 	opDeleteAliases opKind = 8
+	opPutLocations  opKind = 9  // whole locations, upserts by code
+	opDelLocations  opKind = 10 // codes
+	opLocationStock opKind = 11 // rows; flag: a full sync of the locations named
+	opGrants        opKind = 12 // grants set or revoked
+	opPutVehicles   opKind = 13 // own vehicles
+	opPutParts      opKind = 14 // own parts (JSON: there are few, with many optional fields)
+	opDeleteParts   opKind = 15
 )
 
 // batch is the decoded form of a record.
@@ -88,6 +96,13 @@ func encodeBatch(dst []byte, b *batch) []byte {
 	count(len(ch.Items) > 0 || ch.ClearStock)
 	count(len(ch.PutAliases) > 0)
 	count(len(ch.DeleteAliases) > 0)
+	count(len(ch.PutLocations) > 0)
+	count(len(ch.DeleteLocations) > 0)
+	count(len(ch.LocationStock) > 0 || ch.ReplaceLocationStock)
+	count(len(ch.Grants) > 0)
+	count(len(ch.PutVehicles) > 0)
+	count(len(ch.PutParts) > 0)
+	count(len(ch.DeleteParts) > 0)
 	e.uvarint(uint64(ops))
 	if m := b.meta; m != nil {
 		if m.create != nil {
@@ -174,7 +189,133 @@ func encodeBatch(dst []byte, b *batch) []byte {
 		e.byte(byte(opDeleteAliases))
 		e.strs(ch.DeleteAliases)
 	}
+	if len(ch.PutLocations) > 0 {
+		e.byte(byte(opPutLocations))
+		e.uvarint(uint64(len(ch.PutLocations)))
+		for i := range ch.PutLocations {
+			encodeLocation(&e, &ch.PutLocations[i])
+		}
+	}
+	if len(ch.DeleteLocations) > 0 {
+		e.byte(byte(opDelLocations))
+		e.strs(ch.DeleteLocations)
+	}
+	if len(ch.LocationStock) > 0 || ch.ReplaceLocationStock {
+		e.byte(byte(opLocationStock))
+		e.bool(ch.ReplaceLocationStock)
+		e.uvarint(uint64(len(ch.LocationStock)))
+		for _, r := range ch.LocationStock {
+			e.str(r.Location)
+			e.str(r.Ref)
+			switch {
+			case !r.SetStock:
+				e.byte(0)
+			case r.Stock < 0:
+				e.byte(2)
+			default:
+				e.byte(1)
+				e.uvarint(uint64(r.Stock))
+			}
+		}
+	}
+	if len(ch.Grants) > 0 {
+		e.byte(byte(opGrants))
+		e.uvarint(uint64(len(ch.Grants)))
+		for _, g := range ch.Grants {
+			e.str(g.Tenant)
+			e.bool(g.Grant != nil)
+			if g.Grant != nil {
+				e.str(g.Grant.Precision)
+				e.uvarint(uint64(g.Grant.LowThreshold))
+			}
+		}
+	}
+	if len(ch.PutVehicles) > 0 {
+		e.byte(byte(opPutVehicles))
+		e.uvarint(uint64(len(ch.PutVehicles)))
+		for i := range ch.PutVehicles {
+			encodeVehicle(&e, &ch.PutVehicles[i])
+		}
+	}
+	if len(ch.PutParts) > 0 {
+		e.byte(byte(opPutParts))
+		e.bytes(mustJSON(ch.PutParts))
+	}
+	if len(ch.DeleteParts) > 0 {
+		e.byte(byte(opDeleteParts))
+		e.strs(ch.DeleteParts)
+	}
 	return e.b
+}
+
+func (e *encoder) bool(b bool) {
+	if b {
+		e.byte(1)
+	} else {
+		e.byte(0)
+	}
+}
+
+func (e *encoder) optFloat(f *float64) {
+	if f == nil {
+		e.byte(0)
+		return
+	}
+	e.byte(1)
+	e.b = binary.LittleEndian.AppendUint64(e.b, math.Float64bits(*f))
+}
+
+func encodeLocation(e *encoder, l *engine.Location) {
+	for _, s := range []string{l.Code, l.Name, l.Address, l.City, l.PostalCode, l.Country, l.Phone, l.Website, l.LinkedTenantID} {
+		e.str(s)
+	}
+	e.optFloat(l.Lat)
+	e.optFloat(l.Lng)
+	e.bool(l.Active)
+}
+
+func (d *decoder) optFloat() *float64 {
+	if d.byte() == 0 || d.err != nil {
+		return nil
+	}
+	if len(d.b) < 8 {
+		d.fail("truncated")
+		return nil
+	}
+	f := math.Float64frombits(binary.LittleEndian.Uint64(d.b))
+	d.b = d.b[8:]
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		d.fail("coordinate not finite")
+		return nil
+	}
+	return &f
+}
+
+func (d *decoder) location() engine.Location {
+	var l engine.Location
+	for _, s := range []*string{&l.Code, &l.Name, &l.Address, &l.City, &l.PostalCode, &l.Country, &l.Phone, &l.Website, &l.LinkedTenantID} {
+		*s = d.str()
+	}
+	l.Lat, l.Lng = d.optFloat(), d.optFloat()
+	l.Active = d.byte() == 1
+	return l
+}
+
+func encodeVehicle(e *encoder, v *engine.TenantVehicle) {
+	for _, s := range []string{v.ID, v.Type, v.Make, v.Model, v.Submodel, v.Generation} {
+		e.str(s)
+	}
+	e.uvarint(uint64(v.Year))
+	e.uvarint(uint64(v.EngineCC))
+}
+
+func (d *decoder) vehicle() engine.TenantVehicle {
+	var v engine.TenantVehicle
+	for _, s := range []*string{&v.ID, &v.Type, &v.Make, &v.Model, &v.Submodel, &v.Generation} {
+		*s = d.str()
+	}
+	v.Year, v.EngineCC = int(d.uvarint()), int(d.uvarint())
+	return v
 }
 
 // errRecord reports a record this code cannot decode.
@@ -322,6 +463,48 @@ func decodeBatch(rec []byte) (*batch, error) {
 			}
 		case opDeleteAliases:
 			ch.DeleteAliases = d.strs()
+		case opPutLocations:
+			n := d.count(10)
+			for j := 0; j < n && d.err == nil; j++ {
+				ch.PutLocations = append(ch.PutLocations, d.location())
+			}
+		case opDelLocations:
+			ch.DeleteLocations = d.strs()
+		case opLocationStock:
+			ch.ReplaceLocationStock = d.byte() == 1
+			n := d.count(3)
+			for j := 0; j < n && d.err == nil; j++ {
+				r := engine.LocationStockUpdate{Location: d.str(), Ref: d.str()}
+				switch d.byte() {
+				case 1:
+					r.SetStock, r.Stock = true, int64(min(d.uvarint(), engine.MaxStock))
+				case 2:
+					r.SetStock, r.Stock = true, -1
+				}
+				ch.LocationStock = append(ch.LocationStock, r)
+			}
+		case opGrants:
+			n := d.count(2)
+			for j := 0; j < n && d.err == nil; j++ {
+				g := engine.GrantChange{Tenant: d.str()}
+				if d.byte() == 1 {
+					g.Grant = &engine.Grant{Precision: d.str(), LowThreshold: int(d.uvarint())}
+				}
+				ch.Grants = append(ch.Grants, g)
+			}
+		case opPutVehicles:
+			n := d.count(8)
+			for j := 0; j < n && d.err == nil; j++ {
+				ch.PutVehicles = append(ch.PutVehicles, d.vehicle())
+			}
+		case opPutParts:
+			if b := d.bytes(); d.err == nil {
+				if err := unmarshalJSON(b, &ch.PutParts); err != nil {
+					d.fail("own parts: " + err.Error())
+				}
+			}
+		case opDeleteParts:
+			ch.DeleteParts = d.strs()
 		default:
 			d.fail(fmt.Sprintf("unknown operation %d", k))
 		}

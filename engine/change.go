@@ -100,13 +100,16 @@ type Outcome struct {
 
 	Grants int // grants set or revoked
 
-	VehiclesPut       int
-	VehicleInCatalog  []int // indexes of PutVehicles the catalog has already (they are the catalog's)
-	PartsPut          int
-	PartInCatalog     []int // indexes of PutParts whose number is a catalog part number
-	PartUnknownFit    []UnknownFitment
-	PartsDeleted      int
-	PartDeleteMissing []int // indexes of DeleteParts that named no own part
+	VehiclesPut      int
+	VehicleInCatalog []int // indexes of PutVehicles the catalog has already (they are the catalog's)
+	PartsPut         int
+	PartInCatalog    []int // indexes of PutParts whose number is a catalog part number
+	// PartUnknownCategory: indexes of PutParts whose category is not in the catalog's tree
+	// (own parts are filed under the catalog's categories).
+	PartUnknownCategory []int
+	PartUnknownFit      []UnknownFitment
+	PartsDeleted        int
+	PartDeleteMissing   []int // indexes of DeleteParts that named no own part
 }
 
 // UnknownFitment reports a fitment of PutParts[Part] to a vehicle neither the catalog nor
@@ -354,6 +357,10 @@ func (v *View) withExtension(next *View, ch *Change, out *Outcome, res *Change) 
 		if ch.Resolve != ResolveExact {
 			if _, isCatalog := cat.partByKey[key]; isCatalog {
 				out.PartInCatalog = append(out.PartInCatalog, i)
+				continue
+			}
+			if tp.Category != "" && cat.categoryByPath(tp.Category) == snapshot.None {
+				out.PartUnknownCategory = append(out.PartUnknownCategory, i)
 				continue
 			}
 			bad := false

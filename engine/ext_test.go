@@ -65,7 +65,7 @@ func TestOwnVehiclesAndParts(t *testing.T) {
 	}
 	custom := own("Yamaha", "YFZ450R", "Custom", 2019, "atv") // a new submodel of a catalog model-year
 	y2020 := own("Yamaha", "YFZ450R", "SE", 2020, "atv")      // a new year of a catalog model
-	sled := own("Lynx", "Rave", "", 2024, "snowmobile")        // a make the catalog lacks
+	sled := own("Lynx", "Rave", "", 2024, "snowmobile")       // a make the catalog lacks
 	mustUpdate(t, e, "t", engine.Change{Subscribe: []string{"EBC"}})
 	out := mustUpdate(t, e, "t", engine.Change{PutVehicles: []engine.TenantVehicle{custom, y2020, sled, own("Yamaha", "YFZ450R", "SE", 2019, "atv")}})
 	if out.VehiclesPut != 3 || !reflect.DeepEqual(out.VehicleInCatalog, []int{3}) {

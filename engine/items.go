@@ -277,6 +277,54 @@ func (v *View) LocationStockOf(code, partRef string) (int64, bool) {
 	return int64(t.get(p)) - 1, true
 }
 
+// StockItem is a part's stock at one location, as the portal lists it.
+type StockItem struct {
+	PartNumber string `json:"partNumber"`
+	Stock      int64  `json:"stock"`
+}
+
+// LocationStockItems lists the stock recorded at a location: the catalog's parts in
+// part-number order, then the tenant's own, after the part number after (a cursor; ""
+// from the start). ok is false for an unknown location.
+func (v *View) LocationStockItems(code, after string, limit int) (items []StockItem, more, ok bool) {
+	key := snapshot.Key(code)
+	if _, ok := v.locs.byKey[key]; !ok {
+		return nil, false, false
+	}
+	items = []StockItem{}
+	t := v.locStock[key]
+	if t == nil {
+		return items, false, true
+	}
+	add := func(p uint32, s uint32) bool {
+		if len(items) == limit {
+			more = true
+			return false
+		}
+		items = append(items, StockItem{PartNumber: v.partNumber(p), Stock: int64(s) - 1})
+		return true
+	}
+	afterKey := snapshot.Key(after)
+	_, afterOwn := v.ext.byKey[afterKey]
+	if !afterOwn {
+		n := uint32(len(v.cat.Parts))
+		t.eachFrom(v.cat.partsAfter(after), func(p uint32, s uint32) bool { return p < n && add(p, s) })
+	}
+	for _, seq := range v.ext.sorted {
+		if more {
+			break
+		}
+		if afterOwn && v.ext.parts[seq].key <= afterKey {
+			continue
+		}
+		p := v.cat.extID(seq)
+		if s := t.get(p); s != 0 && !add(p, s) {
+			break
+		}
+	}
+	return items, more, true
+}
+
 // TenantVehicles lists the tenant's own vehicles, by id.
 func (v *View) TenantVehicles() []TenantVehicle { return v.ext.tenantVehicles() }
 

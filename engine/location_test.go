@@ -219,6 +219,34 @@ func TestLocations(t *testing.T) {
 	if n, _ := v.LocationStockOf("hel", "EBC-1"); n != 4 {
 		t.Errorf("HEL's EBC-1 after STO's sync: %d", n)
 	}
+	// The stock of one location, paged: catalog parts in part-number order, then own parts.
+	mustUpdate(t, e, "c", engine.Change{PutParts: []engine.TenantPart{{PartNumber: "OWN-1", Brand: "Own", Name: "Own"}}})
+	out = mustUpdate(t, e, "c", engine.Change{PutParts: []engine.TenantPart{{PartNumber: "OWN-2", Brand: "Own", Name: "Own", Category: "Nowhere"}}})
+	if !reflect.DeepEqual(out.PartUnknownCategory, []int{0}) || out.PartsPut != 0 {
+		t.Errorf("own part of an unknown category: %+v", out)
+	}
+	mustUpdate(t, e, "c", engine.Change{Resolve: engine.ResolveActive, LocationStock: []engine.LocationStockUpdate{
+		{Location: "sto", Ref: "OWN-1", SetStock: true, Stock: 2}, {Location: "sto", Ref: "ZZ-9", SetStock: true, Stock: 0}}})
+	v, _ = e.View("c")
+	want := []engine.StockItem{{PartNumber: "EBC-2", Stock: 8}, {PartNumber: "ZZ-9", Stock: 0}, {PartNumber: "OWN-1", Stock: 2}}
+	var paged []engine.StockItem
+	for after := ""; ; {
+		items, more, ok := v.LocationStockItems("STO", after, 1)
+		if !ok || len(items) != 1 {
+			t.Fatalf("LocationStockItems(after %q): %v %v %v", after, items, more, ok)
+		}
+		paged = append(paged, items...)
+		if !more {
+			break
+		}
+		after = items[0].PartNumber
+	}
+	if !reflect.DeepEqual(paged, want) {
+		t.Errorf("STO's stock paged: %v, want %v", paged, want)
+	}
+	if _, _, ok := v.LocationStockItems("nope", "", 10); ok {
+		t.Errorf("an unknown location lists stock")
+	}
 	// Deleting a location takes its stock; putting it back starts empty.
 	out = mustUpdate(t, e, "c", engine.Change{DeleteLocations: []string{"HEL", "nope"}})
 	mustUpdate(t, e, "c", engine.Change{PutLocations: []engine.Location{{Code: "HEL", Name: "Helsinki", Active: true}}})

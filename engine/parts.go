@@ -255,8 +255,8 @@ type mixedItem struct {
 
 func (v *View) mixedList(vehicleID string, q PartsQuery) (mixedList, error) {
 	k := v.cat
-	var central []uint32                          // catalog parts fitting, in id order
-	var centralFits func(p uint32) []Fitment     // their fitments
+	var central []uint32                     // catalog parts fitting, in id order
+	var centralFits func(p uint32) []Fitment // their fitments
 	var ext extList
 	if id, ok := k.vehicleByID[vehicleID]; ok {
 		l := v.list(id, PartsQuery{})

@@ -42,9 +42,9 @@ type fragTable struct {
 	// loc[p] is part p's fragment in its chunk's data: offset<<16 | length, 0 until built.
 	// It is stored after data[p/fragChunkParts] is set, so a reader that loads it non-zero
 	// also sees the data.
-	loc   []atomic.Uint64
-	data  [][]byte   // per chunk, set once (under mu) before the chunk's loc entries
-	mu    sync.Mutex // serialises chunk building
+	loc  []atomic.Uint64
+	data [][]byte   // per chunk, set once (under mu) before the chunk's loc entries
+	mu   sync.Mutex // serialises chunk building
 }
 
 // fragTable returns the fragment table of lang; a language no part is translated into

@@ -41,14 +41,25 @@ func (t *table[V]) get(i uint32) V {
 
 // each calls fn for every set slot, in index order.
 func (t *table[V]) each(fn func(i uint32, v V)) {
+	t.eachFrom(0, func(i uint32, v V) bool { fn(i, v); return true })
+}
+
+// eachFrom calls fn for every set slot from index start on, in index order, until fn
+// returns false.
+func (t *table[V]) eachFrom(start uint32, fn func(i uint32, v V) bool) {
 	var zero V
-	for n, pg := range t.pages {
+	for n := int(start >> pageBits); n < len(t.pages); n++ {
+		pg := t.pages[n]
 		if pg == nil {
 			continue
 		}
-		for j, v := range pg.slot {
-			if v != zero {
-				fn(uint32(n<<pageBits|j), v)
+		j := 0
+		if n == int(start>>pageBits) {
+			j = int(start & (pageSize - 1))
+		}
+		for ; j < pageSize; j++ {
+			if v := pg.slot[j]; v != zero && !fn(uint32(n<<pageBits|j), v) {
+				return
 			}
 		}
 	}

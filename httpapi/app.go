@@ -1,10 +1,11 @@
 package httpapi
 
 import (
+	"cmp"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"net/url"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -33,13 +34,7 @@ func (s *Server) needCatalog() error {
 	return nil
 }
 
-func brandParam(c *fiber.Ctx) (string, error) {
-	b, err := url.PathUnescape(c.Params("brand"))
-	if err != nil || strings.TrimSpace(b) == "" {
-		return "", badParam("brand", "is empty or not validly URL-encoded")
-	}
-	return strings.TrimSpace(b), nil
-}
+func brandParam(c *fiber.Ctx) (string, error) { return pathParam(c, "brand") }
 
 func (s *Server) listSubscriptions(c *fiber.Ctx) error {
 	v, err := s.view(c)
@@ -321,12 +316,9 @@ func (s *Server) putAliases(c *fiber.Ctx) error {
 	return sendJSON(c, http.StatusOK, res)
 }
 
+// sortRejected puts rejections found in two passes (reading, then applying) in row order.
 func sortRejected(rs []RowError) {
-	for i := 1; i < len(rs); i++ {
-		for j := i; j > 0 && rs[j].Row < rs[j-1].Row; j-- {
-			rs[j], rs[j-1] = rs[j-1], rs[j]
-		}
-	}
+	slices.SortStableFunc(rs, func(a, b RowError) int { return cmp.Compare(a.Row, b.Row) })
 }
 
 // listAliases is GET /api/app/aliases, in alias order.
@@ -353,11 +345,10 @@ func (s *Server) listAliases(c *fiber.Ctx) error {
 
 // deleteAlias is DELETE /api/app/aliases/:alias.
 func (s *Server) deleteAlias(c *fiber.Ctx) error {
-	a, err := url.PathUnescape(c.Params("alias"))
-	if err != nil || strings.TrimSpace(a) == "" {
-		return badParam("alias", "is empty or not validly URL-encoded")
+	a, err := pathParam(c, "alias")
+	if err != nil {
+		return err
 	}
-	a = strings.TrimSpace(a)
 	out, seq, err := s.store.Write(tenantID(c), engine.Change{DeleteAliases: []string{a}})
 	if err != nil {
 		return err

@@ -59,11 +59,11 @@ func TestCatalogItems(t *testing.T) {
 	var res BulkResult
 	e.do("PUT", "/api/app/catalog-items", e.a.Secret, body).want(200).json(&res)
 	want := BulkResult{Updated: 3, NotFound: []string{"LP-9"}, Rejected: []RowError{
-		{4, "EBC-2", "negative stock"},
-		{5, "EBC-2", "price must be a number or null"},
-		{6, "EBC-2", "active must be true, false or null"},
-		{7, "", "missing partNumber"},
-		{8, "", "row is not a JSON object"},
+		{Row: 4, PartNumber: "EBC-2", Reason: "negative stock"},
+		{Row: 5, PartNumber: "EBC-2", Reason: "price must be a number or null"},
+		{Row: 6, PartNumber: "EBC-2", Reason: "active must be true, false or null"},
+		{Row: 7, PartNumber: "", Reason: "missing partNumber"},
+		{Row: 8, PartNumber: "", Reason: "row is not a JSON object"},
 	}}
 	if !reflect.DeepEqual(res, want) {
 		t.Errorf("PUT catalog-items: got %+v, want %+v", res, want)

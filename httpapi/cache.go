@@ -188,11 +188,20 @@ func (s *Server) serveAnswer(c *fiber.Ctx, key string, maxAge int, render render
 	if err != nil {
 		return err
 	}
-	return s.sendAnswer(c, a, maxAge, key)
+	return s.sendAnswer(c, a, publicFor(maxAge), key)
 }
 
-// sendAnswer sends a, kept under key ("" when it is not kept).
-func (s *Server) sendAnswer(c *fiber.Ctx, a *answer, maxAge int, key string) error {
+// publicFor is the Cache-Control of an answer any cache may keep for maxAge seconds
+// (Vary keeps tenants apart).
+func publicFor(maxAge int) string { return "public, max-age=" + strconv.Itoa(maxAge) }
+
+// mustRevalidate is the Cache-Control of an answer that must never be served stale (stock
+// that a revoked grant must hide at once): caches revalidate it by its ETag every time.
+const mustRevalidate = "no-cache"
+
+// sendAnswer sends a with Cache-Control cacheControl; a is kept under key ("" when it is
+// not kept).
+func (s *Server) sendAnswer(c *fiber.Ctx, a *answer, cacheControl string, key string) error {
 	body, enc, made := a.encoded(c.Get(fiber.HeaderAcceptEncoding), s.opts.CompressMin)
 	if made && key != "" {
 		s.cache.reweigh(key, a)
@@ -204,7 +213,7 @@ func (s *Server) sendAnswer(c *fiber.Ctx, a *answer, maxAge int, key string) err
 	if a.total >= 0 {
 		c.Set("X-Total-Count", strconv.Itoa(a.total))
 	}
-	c.Set(fiber.HeaderCacheControl, "public, max-age="+strconv.Itoa(maxAge))
+	c.Set(fiber.HeaderCacheControl, cacheControl)
 	c.Set(fiber.HeaderVary, varyStorefront)
 	c.Set(fiber.HeaderETag, etag)
 	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatches(inm, etag) {

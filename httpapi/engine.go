@@ -15,6 +15,11 @@ type Engine interface {
 	// Brand finds a brand of the catalog case-insensitively: its catalog spelling and part
 	// count; ok is false for an unknown brand.
 	Brand(brand string) (name string, parts int, ok bool)
+	// NearbyStock lists the dealers of a tenant holding a part, nearest first: its own
+	// locations' stock, and that of tenants sharing with it at their grant's precision.
+	NearbyStock(tenantID, partRef string, lat, lng float64, limit int) ([]engine.DealerStock, error)
+	// GrantsReceived lists the stock-sharing grants other tenants gave a tenant.
+	GrantsReceived(tenantID string) []engine.SharingGrant
 }
 
 var _ Engine = (*engine.Engine)(nil)

@@ -18,6 +18,7 @@ import (
 type RowError struct {
 	Row        int    `json:"row"`
 	PartNumber string `json:"partNumber"`
+	Location   string `json:"location,omitempty"` // location-stock feed rows
 	Reason     string `json:"reason"`
 }
 
@@ -65,16 +66,9 @@ func (s *Server) stockFeed(c *fiber.Ctx) error { return s.feed(c, stockValue, tr
 func (s *Server) priceFeed(c *fiber.Ctx) error { return s.feed(c, priceValue, false) }
 
 func (s *Server) feed(c *fiber.Ctx, value feedValue, canReplace bool) error {
-	replace := false
-	switch m := c.Query("mode"); m {
-	case "", "merge":
-	case "replace":
-		if !canReplace {
-			return badParam("mode", "replace is only for stock feeds")
-		}
-		replace = true
-	default:
-		return badParam("mode", "%q is not merge or replace", m)
+	replace, err := modeParam(c, canReplace)
+	if err != nil {
+		return err
 	}
 	rows, err := readRows(c, s.opts.BodyLimit, []field{{"partNumber", true}, {value.name, true}})
 	if err != nil {

@@ -57,7 +57,7 @@ func TestStockFeedFormats(t *testing.T) {
 			e := newEnv(t)
 			var res BulkResult
 			e.do("POST", "/api/integrations/stock-feed", e.a.Secret, f.body, "Content-Type", f.contentType, "Content-Encoding", f.encoding).want(200).json(&res)
-			want := BulkResult{Updated: 2, NotFound: []string{"KN-1"}, Rejected: []RowError{{4, "EBC-2", "negative stock"}}}
+			want := BulkResult{Updated: 2, NotFound: []string{"KN-1"}, Rejected: []RowError{{Row: 4, PartNumber: "EBC-2", Reason: "negative stock"}}}
 			if !reflect.DeepEqual(res, want) {
 				t.Errorf("stock-feed (%s): got %+v, want %+v", f.name, res, want)
 			}
@@ -220,9 +220,9 @@ func TestAliases(t *testing.T) {
 		{"alias":"X\u0001","partNumber":"EBC-1"}
 	]`).want(200).json(&res)
 	want := BulkResult{Updated: 2, NotFound: []string{"NOPE"}, Rejected: []RowError{
-		{4, "EBC-1", "alias KN-1 is a part number of the catalog"},
-		{5, "EBC-1", "missing alias"},
-		{6, "EBC-1", "alias holds a control character"},
+		{Row: 4, PartNumber: "EBC-1", Reason: "alias KN-1 is a part number of the catalog"},
+		{Row: 5, PartNumber: "EBC-1", Reason: "missing alias"},
+		{Row: 6, PartNumber: "EBC-1", Reason: "alias holds a control character"},
 	}}
 	if !reflect.DeepEqual(res, want) {
 		t.Errorf("PUT aliases: got %+v, want %+v", res, want)

@@ -16,6 +16,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/fitment/fitment/engine"
+	"github.com/fitment/fitment/snapshot"
 	"github.com/fitment/fitment/tenant"
 )
 
@@ -38,6 +39,15 @@ func TestIsolation(t *testing.T) {
 	e.do("PUT", "/api/app/aliases", e.b.Secret, `[{"alias":"shared-sku","partNumber":"KN-1","source":"pos-b"}]`).want(200)
 	e.do("PUT", "/api/app/config", e.a.Secret, `{"mapboxToken":"token-a-11"}`).want(200)
 	e.do("PUT", "/api/app/config", e.b.Secret, `{"mapboxToken":"token-b-22"}`).want(200)
+	// Stores of the same code, own vehicles of the same name and own parts of the same
+	// number in both tenants.
+	ownVehicle := snapshot.VehicleID("Can-Am", "Renegade", "X XC", 2021)
+	for _, x := range []struct{ key, n string }{{e.a.Secret, "11"}, {e.b.Secret, "22"}} {
+		e.do("PUT", "/api/app/locations", x.key, `[{"code":"HQ","name":"HQ shop `+x.n+`","city":"City-`+x.n+`","country":"Finland","lat":60.1,"lng":24.9}]`).want(200)
+		e.do("POST", "/api/integrations/location-stock-feed", x.key, `[{"location":"HQ","partNumber":"EBC-1","stock":30`+x.n+`}]`).want(200)
+		e.do("POST", "/api/app/tenant-vehicles", x.key, `[{"type":"atv","make":"Can-Am","model":"Renegade","submodel":"X XC","years":"2021","generation":"G`+x.n+`"}]`).want(200)
+		e.do("POST", "/api/app/tenant-parts", x.key, `[{"partNumber":"OWN-1","brand":"House","name":"Own part `+x.n+`","fitments":[{"vehicleId":"`+ownVehicle+`","notes":"note-`+x.n+`"}]}]`).want(200)
+	}
 
 	paths := []string{
 		"/api/t/years", "/api/t/years?counts=true", "/api/t/makes?year=2024", "/api/t/makes?counts=true",
@@ -46,10 +56,13 @@ func TestIsolation(t *testing.T) {
 		"/api/t/parts?vehicleId=" + url.QueryEscape(v1) + "&junk=" + fmt.Sprint(time.Now().UnixNano()),
 		"/api/t/parts/EBC-1", "/api/t/parts/kn-1", "/api/t/parts/SHARED-SKU", "/api/t/categories", "/api/t/config",
 		"/api/app/catalog-items", "/api/app/aliases", "/api/app/subscriptions", "/api/app/config",
+		"/api/t/dealers", "/api/t/dealers/stock?partNumber=EBC-1&lat=60&lng=24", "/api/t/parts/OWN-1",
+		"/api/t/parts?vehicleId=" + ownVehicle, "/api/t/vehicles?modelId=" + snapshot.ModelID("Can-Am", "Renegade") + "&year=2021",
+		"/api/app/locations", "/api/app/locations/HQ/stock", "/api/app/stock-sharing", "/api/app/tenant-parts", "/api/app/tenant-vehicles",
 	}
 	leak := map[string][]string{ // tenant → markers of the other tenant
-		"a": {".22", "1022", "2022", "pos-b", "token-b", "shared-sku"},
-		"b": {".11", "1011", "2011", "pos-a", "token-a", "SHARED-SKU"},
+		"a": {".22", "1022", "2022", "pos-b", "token-b", "shared-sku", "shop 22", "City-22", "3022", "G22", "part 22", "note-22"},
+		"b": {".11", "1011", "2011", "pos-a", "token-a", "SHARED-SKU", "shop 11", "City-11", "3011", "G11", "part 11", "note-11"},
 	}
 	keys := map[string][2]string{"a": {e.a.Publishable, e.a.Secret}, "b": {e.b.Publishable, e.b.Secret}}
 	for round := 0; round < 3; round++ { // cold, then kept answers, then kept answers again

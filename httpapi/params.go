@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -110,3 +111,15 @@ func alpha(s string) bool {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// pathParam reads a path parameter, URL-decoded and trimmed, as a string of its own: fiber's
+// values point into the request's buffer, which the next request reuses, so one kept in
+// the tenant's state would change under it.
+func pathParam(c *fiber.Ctx, name string) (string, error) {
+	s, err := url.PathUnescape(c.Params(name))
+	s = strings.TrimSpace(s)
+	if err != nil || s == "" {
+		return "", badParam(name, "is empty or not validly URL-encoded")
+	}
+	return strings.Clone(s), nil
+}

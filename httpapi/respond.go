@@ -35,12 +35,12 @@ func sendJSON(c *fiber.Ctx, status int, v any) error {
 
 // sendCacheable answers a storefront GET that is not kept in the cache, with the same
 // headers as a kept one.
-func (s *Server) sendCacheable(c *fiber.Ctx, v any, maxAge int) error {
+func (s *Server) sendCacheable(c *fiber.Ctx, v any, cacheControl string) error {
 	body, err := marshal(v)
 	if err != nil {
 		return err
 	}
-	return s.sendAnswer(c, newAnswer(body, -1), maxAge, "")
+	return s.sendAnswer(c, newAnswer(body, -1), cacheControl, "")
 }
 
 // etagMatches applies If-None-Match's weak comparison; it also accepts the tag as

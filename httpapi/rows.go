@@ -295,13 +295,21 @@ func parseCSVRows(body []byte, fields []field) (*bulkRows, error) {
 // reference and, to reject the row, a reason ("" accepts it). Rejections go into res, in
 // row order.
 func (b *bulkRows) each(res *BulkResult, fn func(i int, row []cell) (pn, reason string)) {
+	b.eachRow(fn, func(row int, pn, reason string) {
+		res.Rejected = append(res.Rejected, RowError{Row: row, PartNumber: pn, Reason: reason})
+	})
+}
+
+// eachRow is each for rows keyed by something else than a part number: reject gets each
+// rejected row (counting from 1), its key and the reason.
+func (b *bulkRows) eachRow(fn func(i int, row []cell) (key, reason string), reject func(row int, key, reason string)) {
 	for i, row := range b.rows {
-		pn, reason := "", b.bad[i]
+		key, reason := "", b.bad[i]
 		if reason == "" {
-			pn, reason = fn(i, row)
+			key, reason = fn(i, row)
 		}
 		if reason != "" {
-			res.Rejected = append(res.Rejected, RowError{Row: i + 1, PartNumber: pn, Reason: reason})
+			reject(i+1, key, reason)
 		}
 	}
 }
@@ -471,4 +479,35 @@ func boolCell(c cell, name string) (v, null bool, reason string) {
 		return c.text == "true", false, ""
 	}
 	return false, false, name + " must be true, false or null"
+}
+
+// textCell reads an optional text field: "" when absent or null; at most max bytes, no
+// control characters.
+func textCell(c cell, name string, max int) (string, string) {
+	switch c.kind {
+	case cellAbsent, cellNull:
+		return "", ""
+	case cellString, cellText:
+		s := strings.TrimSpace(c.text)
+		return s, validLabel(s, name, max)
+	}
+	return "", name + " must be a string"
+}
+
+// floatCell reads an optional number within lo..hi; nil when absent or null.
+func floatCell(c cell, name string, lo, hi float64) (*float64, string) {
+	switch c.kind {
+	case cellAbsent, cellNull:
+		return nil, ""
+	case cellNumber, cellText:
+		f, err := strconv.ParseFloat(c.text, 64)
+		if err != nil || f != f {
+			return nil, name + " must be a number"
+		}
+		if f < lo || f > hi {
+			return nil, fmt.Sprintf("%s %s is out of range %g..%g", name, c.text, lo, hi)
+		}
+		return &f, ""
+	}
+	return nil, name + " must be a number or null"
 }

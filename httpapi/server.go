@@ -192,9 +192,12 @@ func (s *Server) routes() {
 	s.route("/api/t/parts/:partNumber", get(s.part))
 	s.route("/api/t/categories", get(s.categories))
 	s.route("/api/t/config", get(s.config))
+	s.route("/api/t/dealers", get(s.dealers))
+	s.route("/api/t/dealers/stock", get(s.dealerStock))
 
 	s.route("/api/integrations/stock-feed", handlers{http.MethodPost: s.stockFeed})
 	s.route("/api/integrations/price-feed", handlers{http.MethodPost: s.priceFeed})
+	s.route("/api/integrations/location-stock-feed", handlers{http.MethodPost: s.locationStockFeed})
 
 	s.route("/api/app/subscriptions", get(s.listSubscriptions))
 	s.route("/api/app/subscriptions/:brand", handlers{http.MethodPut: s.subscribe, http.MethodDelete: s.unsubscribe})
@@ -202,6 +205,14 @@ func (s *Server) routes() {
 	s.route("/api/app/aliases", handlers{http.MethodGet: s.listAliases, http.MethodPut: s.putAliases})
 	s.route("/api/app/aliases/:alias", handlers{http.MethodDelete: s.deleteAlias})
 	s.route("/api/app/config", handlers{http.MethodGet: s.appConfig, http.MethodPut: s.putConfig})
+	s.route("/api/app/locations", handlers{http.MethodGet: s.listLocations, http.MethodPut: s.putLocations})
+	s.route("/api/app/locations/:code", handlers{http.MethodDelete: s.deleteLocation})
+	s.route("/api/app/locations/:code/stock", get(s.listLocationStock))
+	s.route("/api/app/stock-sharing", get(s.listGrants))
+	s.route("/api/app/stock-sharing/:tenantId", handlers{http.MethodPut: s.putGrant, http.MethodDelete: s.deleteGrant})
+	s.route("/api/app/tenant-vehicles", handlers{http.MethodGet: s.listTenantVehicles, http.MethodPost: s.postTenantVehicles})
+	s.route("/api/app/tenant-parts", handlers{http.MethodGet: s.listTenantParts, http.MethodPost: s.postTenantParts})
+	s.route("/api/app/tenant-parts/:partNumber", handlers{http.MethodDelete: s.deleteTenantPart})
 
 	s.route("/api/admin/tenants", handlers{http.MethodGet: s.listTenants, http.MethodPost: s.createTenant})
 	s.route("/api/admin/tenants/:id", get(s.getTenant))

@@ -197,7 +197,7 @@ func (s *Server) config(c *fiber.Ctx) error {
 	if !ok {
 		return errorf(http.StatusNotFound, "not_found", "tenant not found")
 	}
-	return s.sendCacheable(c, withDefaults(cfg), maxAgeConfig)
+	return s.sendCacheable(c, withDefaults(cfg), publicFor(maxAgeConfig))
 }
 
 // withDefaults adds the keys the storefront always expects ("" when unset).

@@ -4,20 +4,20 @@ import (
 	"cmp"
 	"fmt"
 	"io"
-	"math"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/fitment/fitment/snapshot"
 )
 
-var partColumns = []column{
-	{"part_number", true}, {"brand", true}, {"name", true}, {"category", false},
-	{"description", false}, {"oem_numbers", false}, {"ean", false},
-	{"weight_kg", false}, {"length_cm", false}, {"width_cm", false}, {"height_cm", false},
-	{"country_of_origin", false}, {"image_urls", false}, {"manual_url", false}, {"universal", false},
-}
+// partColumns are PartColumns as the reader takes them: the first three are required.
+var partColumns = func() []column {
+	cols := make([]column, len(PartColumns))
+	for i, c := range PartColumns {
+		cols[i] = column{c, i < 3}
+	}
+	return cols
+}()
 
 // translationColumn reports whether h is name_xx or description_xx, returning the kind
 // ("name" or "description") and the language code.
@@ -78,10 +78,10 @@ func readParts(s *source, rep *Report) (*partSet, error) {
 		}
 	}
 	col := func(name string) int { return s.idx[name] }
-	cNum, cBrand, cName, cCat, cDesc := col("part_number"), col("brand"), col("name"), col("category"), col("description")
-	cOEM, cEAN, cCountry, cImages, cManual, cUniv := col("oem_numbers"), col("ean"), col("country_of_origin"), col("image_urls"), col("manual_url"), col("universal")
-	dims := [4]int{col("weight_kg"), col("length_cm"), col("width_cm"), col("height_cm")}
-	dimNames := [4]string{"weight_kg", "length_cm", "width_cm", "height_cm"}
+	cols := make([]int, len(PartColumns))
+	for i, c := range PartColumns {
+		cols[i] = col(c)
+	}
 
 	for {
 		rec, line, bad, err := s.next()
@@ -93,118 +93,48 @@ func readParts(s *source, rep *Report) (*partSet, error) {
 		}
 		if bad == "" {
 			bad = func() string {
-				num, brand, name := rec[cNum], rec[cBrand], rec[cName]
-				switch {
-				case num == "":
-					return "missing part_number"
-				case brand == "":
-					return "missing brand"
-				case name == "":
-					return "missing name"
-				}
-				key := snapshot.Key(num)
-				if first, dup := byKey[key]; dup {
-					return fmt.Sprintf("duplicate part_number %s (first at line %d)", num, ps.raw[first].line)
-				}
-				var p rawPart
-				p.line = line
-				p.part.Category = snapshot.None
-				var levels []string
-				if c := cell(rec, cCat); c != "" {
-					var err error
-					if levels, err = categoryLevels(c); err != nil {
-						return fmt.Sprintf("bad category %q: %v", c, err)
+				get := func(i int) string { return cell(rec, cols[i]) }
+				f := PartFields{Number: get(0), Brand: get(1), Name: get(2), Category: get(3), Description: get(4),
+					OEMNumbers: get(5), EAN: get(6), Dims: [4]string{get(7), get(8), get(9), get(10)},
+					CountryOfOrigin: get(11), ImageURLs: get(12), ManualURL: get(13), Universal: get(14)}
+				if f.Number != "" && f.Brand != "" && f.Name != "" {
+					if first, dup := byKey[snapshot.Key(f.Number)]; dup {
+						return fmt.Sprintf("duplicate part_number %s (first at line %d)", f.Number, ps.raw[first].line)
 					}
 				}
-				if o := cell(rec, cOEM); o != "" {
-					for item := range strings.SplitSeq(o, "|") {
-						item = strings.TrimSpace(item)
-						if item == "" {
-							continue
-						}
-						b, n, ok := strings.Cut(item, ":")
-						b, n = strings.TrimSpace(b), strings.TrimSpace(n)
-						if !ok || b == "" || n == "" {
-							return fmt.Sprintf("bad oem_numbers item %q (want OEBRAND:NUMBER)", item)
-						}
-						p.detail.OEM = append(p.detail.OEM, snapshot.OEMRef{Brand: strings.Clone(b), Number: strings.Clone(n)})
-					}
+				parsed, reason := ParsePart(&f, nil)
+				if reason != "" {
+					return reason
 				}
-				if e := cell(rec, cEAN); e != "" {
-					if !validEAN(e) {
-						return fmt.Sprintf("bad ean %q (want 8-14 digits)", e)
-					}
-					p.detail.EAN = strings.Clone(e)
-				}
-				var dimv [4]float64
-				var dimok [4]bool
-				for i, c := range dims {
-					v := cell(rec, c)
-					if v == "" {
-						continue
-					}
-					f, err := strconv.ParseFloat(v, 64)
-					if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
-						return fmt.Sprintf("bad %s %q (want a non-negative decimal number)", dimNames[i], v)
-					}
-					dimv[i], dimok[i] = f, true
-				}
-				switch u := cell(rec, cUniv); {
-				case u == "" || strings.EqualFold(u, "false"):
-				case strings.EqualFold(u, "true"):
-					p.part.Universal = true
-				default:
-					return fmt.Sprintf("bad universal %q (want true or false)", u)
-				}
-				// The row is good: record it.
-				p.key = strings.Clone(key)
-				p.part.Number = strings.Clone(num)
-				p.part.Name = strings.Clone(name)
-				bkey := snapshot.Key(brand)
+				// The row is good: record it, out of the record's memory.
+				parsed.clone()
+				p := rawPart{line: line, key: snapshot.Key(parsed.Number), detail: parsed.Detail}
+				p.part = snapshot.Part{Number: parsed.Number, Name: parsed.Name, Universal: parsed.Universal, Category: snapshot.None}
+				bkey := snapshot.Key(parsed.Brand)
 				bi, ok := brandIdx[bkey]
 				if !ok {
 					bi = uint32(len(ps.brands))
-					ps.brands = append(ps.brands, strings.Clone(brand))
-					ps.brandKeys = append(ps.brandKeys, strings.Clone(bkey))
-					brandIdx[ps.brandKeys[bi]] = bi
+					ps.brands = append(ps.brands, parsed.Brand)
+					ps.brandKeys = append(ps.brandKeys, bkey)
+					brandIdx[bkey] = bi
 				}
 				p.part.Brand = bi
-				if levels != nil {
-					p.part.Category = ps.category(catIdx, levels)
+				if parsed.Category != nil {
+					p.part.Category = ps.category(catIdx, parsed.Category)
 				}
 				if len(p.detail.OEM) > 0 {
 					p.part.OEM = p.detail.OEM[0].Number
 				}
-				for i := range dimv {
-					if dimok[i] {
-						f := floats.new(dimv[i])
-						switch i {
-						case 0:
-							p.detail.WeightKg = f
-						case 1:
-							p.detail.LengthCm = f
-						case 2:
-							p.detail.WidthCm = f
-						case 3:
-							p.detail.HeightCm = f
-						}
+				dims := [4]**float64{&p.detail.WeightKg, &p.detail.LengthCm, &p.detail.WidthCm, &p.detail.HeightCm}
+				for i, dst := range dims {
+					if parsed.HasDim[i] {
+						*dst = floats.new(parsed.Dims[i])
 					}
 				}
-				if im := cell(rec, cImages); im != "" {
-					for u := range strings.SplitSeq(im, "|") {
-						if u = strings.TrimSpace(u); u != "" {
-							p.detail.Images = append(p.detail.Images, strings.Clone(u))
-						}
-					}
-					if len(p.detail.Images) > 0 {
-						p.part.Image = p.detail.Images[0]
-					}
+				if len(p.detail.Images) > 0 {
+					p.part.Image = p.detail.Images[0]
 				}
-				p.detail.CountryOfOrigin = strings.Clone(cell(rec, cCountry))
-				p.detail.ManualURL = strings.Clone(cell(rec, cManual))
-				// Descriptions are sanitised later, in the background; until then they
-				// hold the raw text (a clone: the record's memory is not kept).
-				p.detail.Description = strings.Clone(cell(rec, cDesc))
+				// Descriptions are sanitised later, in the background.
 				for _, t := range trans {
 					v := rec[t.col]
 					if v == "" {

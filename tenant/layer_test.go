@@ -272,11 +272,12 @@ func TestAcknowledgedWritesSurvivePowerLoss(t *testing.T) {
 		brands := []string{"EBC", "KN", "AT"}
 		for i, id := range ids {
 			mustCreate(t, s, Tenant{ID: id, Name: id, Currency: "EUR", Language: "en"})
-			mustWrite(t, s, id, engine.Change{Subscribe: []string{brands[i]}})
+			mustWrite(t, s, id, engine.Change{Subscribe: []string{brands[i]}, PutLocations: []engine.Location{{Code: "L", Name: "Store", Active: true}}})
 		}
-		// Each writer sets all 60 parts of its brand to the same stock n, n = 1, 2, ...;
-		// acked[i] is the last n acknowledged.
-		var acked [3]atomic.Int64
+		// Each writer, for n = 1, 2, ..., sets all 60 parts of its brand to stock n, then
+		// the same at its location L, then grants the next tenant sharing with low
+		// threshold n; acked[i][k] is the last n acknowledged for write k.
+		var acked [3][3]atomic.Int64
 		var stop atomic.Bool
 		var wg sync.WaitGroup
 		for i, id := range ids {
@@ -285,13 +286,23 @@ func TestAcknowledgedWritesSurvivePowerLoss(t *testing.T) {
 				defer wg.Done()
 				for n := 1; !stop.Load(); n++ {
 					var ups []engine.ItemUpdate
+					var locUps []engine.LocationStockUpdate
 					for p := 0; p < 60; p++ {
-						ups = append(ups, engine.ItemUpdate{Ref: fmt.Sprintf("%s-%d", brands[i], p), SetStock: true, Stock: int64(n)})
+						ref := fmt.Sprintf("%s-%d", brands[i], p)
+						ups = append(ups, engine.ItemUpdate{Ref: ref, SetStock: true, Stock: int64(n)})
+						locUps = append(locUps, engine.LocationStockUpdate{Location: "L", Ref: ref, SetStock: true, Stock: int64(n)})
 					}
-					if _, _, err := s.Write(id, engine.Change{Resolve: engine.ResolveActive, Items: ups}); err != nil {
-						return // the crash
+					grant := []engine.GrantChange{{Tenant: ids[(i+1)%3], Grant: &engine.Grant{Precision: engine.Bucket, LowThreshold: n}}}
+					for k, ch := range []engine.Change{
+						{Resolve: engine.ResolveActive, Items: ups},
+						{Resolve: engine.ResolveActive, LocationStock: locUps},
+						{Grants: grant},
+					} {
+						if _, _, err := s.Write(id, ch); err != nil {
+							return // the crash
+						}
+						acked[i][k].Store(int64(n))
 					}
-					acked[i].Store(int64(n))
 					if n%7 == 0 {
 						s.Checkpoint()
 					}
@@ -306,6 +317,12 @@ func TestAcknowledgedWritesSurvivePowerLoss(t *testing.T) {
 		s2, eng2 := openAttached(t, "/data", o)
 		for i, id := range ids {
 			st := stateOf(t, eng2, id)
+			same := func(what string, n int64, k int) {
+				t.Helper()
+				if a := acked[i][k].Load(); n < a {
+					t.Fatalf("round %d tenant %s: %s %d after the crash, but write %d was acknowledged", round, id, what, n, a)
+				}
+			}
 			var got int64 = -1
 			for p := 0; p < 60; p++ {
 				it := st.Items[fmt.Sprintf("%s-%d", brands[i], p)]
@@ -315,9 +332,24 @@ func TestAcknowledgedWritesSurvivePowerLoss(t *testing.T) {
 				}
 				got = n
 			}
-			if a := acked[i].Load(); got < a {
-				t.Fatalf("round %d tenant %s: stock %d after the crash, but write %d was acknowledged", round, id, got, a)
+			same("stock", got, 0)
+			got = -1
+			if len(st.LocationStock) > 0 {
+				items := st.LocationStock[0].Items
+				for _, it := range items {
+					n, _ := it.Offer.Stock()
+					if got >= 0 && n != got || len(items) != 60 {
+						t.Fatalf("round %d tenant %s: location stock %d of %d parts, others %d: a feed half applied", round, id, n, len(items), got)
+					}
+					got = n
+				}
 			}
+			same("location stock", got, 1)
+			got = -1
+			if len(st.Grants) == 1 {
+				got = int64(st.Grants[0].LowThreshold)
+			}
+			same("grant threshold", got, 2)
 		}
 		s2.Close()
 	}

@@ -240,6 +240,22 @@ func (e *e2e) getJSON(s *server, path, key string, v any) {
 	}
 }
 
+// otherTenant is the id of a demo tenant other than the one the test writes as.
+func (e *e2e) otherTenant() string {
+	e.t.Helper()
+	raw, err := os.ReadFile(filepath.Join(e.data, "demo-keys.txt"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if id, _, _ := strings.Cut(line, "\t"); id != "" && id != e.tenantID {
+			return id
+		}
+	}
+	e.t.Fatal("demo-keys.txt names one tenant only")
+	return ""
+}
+
 // unsubscribedBrand returns a catalog brand the demo tenant does not subscribe.
 func (e *e2e) unsubscribedBrand(s *server) string {
 	var subs []struct{ Brand string }
@@ -385,16 +401,28 @@ func TestKillNineDuringFeeds(t *testing.T) {
 	if len(page.Items) < 40 {
 		t.Fatalf("the demo tenant sells %d parts, want 40 or more", len(page.Items))
 	}
-	const clients = 4
+	const clients = 4 // stock feeds; then one client pushes location stock, one sets a grant
 	per := len(page.Items) / clients
 	owned := make([][]string, clients)
 	for i, it := range page.Items[:per*clients] {
 		owned[i/per] = append(owned[i/per], it.PartNumber)
 	}
-	body := func(c, n int) (string, string) {
+	if code, b := e.req(s, "PUT", "/api/app/locations", e.sk, `[{"code":"K9","name":"Kill store","lat":60.2,"lng":24.9}]`); code != 200 {
+		t.Fatalf("PUT locations: %d %s", code, b)
+	}
+	grantee := e.otherTenant()
+	body := func(c, n int) (path, contentType, body string) {
 		var b strings.Builder
-		switch c % 3 {
-		case 0:
+		switch {
+		case c == clients:
+			b.WriteString("location,part_number,stock\n")
+			for _, pn := range owned[0] {
+				fmt.Fprintf(&b, "K9,%s,%d\n", pn, n)
+			}
+			return "/api/integrations/location-stock-feed", "text/csv", b.String()
+		case c == clients+1:
+			return "/api/app/stock-sharing/" + grantee, "application/json", fmt.Sprintf(`{"precision":"BUCKET","lowThreshold":%d}`, n)
+		case c%3 == 0:
 			b.WriteString("[")
 			for i, pn := range owned[c] {
 				if i > 0 {
@@ -403,29 +431,33 @@ func TestKillNineDuringFeeds(t *testing.T) {
 				fmt.Fprintf(&b, `{"partNumber":%q,"stock":%d}`, pn, n)
 			}
 			b.WriteString("]")
-			return "application/json", b.String()
-		case 1:
+			return "/api/integrations/stock-feed", "application/json", b.String()
+		case c%3 == 1:
 			for _, pn := range owned[c] {
 				fmt.Fprintf(&b, "{\"partNumber\":%q,\"stock\":%d}\n", pn, n)
 			}
-			return "application/x-ndjson", b.String()
+			return "/api/integrations/stock-feed", "application/x-ndjson", b.String()
 		}
 		b.WriteString("part_number,stock\n")
 		for _, pn := range owned[c] {
 			fmt.Fprintf(&b, "%s,%d\n", pn, n)
 		}
-		return "text/csv", b.String()
+		return "/api/integrations/stock-feed", "text/csv", b.String()
 	}
-	var acked [clients]int
+	var acked [clients + 2]int
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	for c := 0; c < clients; c++ {
+	for c := 0; c < clients+2; c++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			for n := 1; ; n++ {
-				ct, b := body(c, n)
-				req, _ := http.NewRequest("POST", s.base+"/api/integrations/stock-feed", strings.NewReader(b))
+				path, ct, b := body(c, n)
+				method := "POST"
+				if c == clients+1 {
+					method = "PUT"
+				}
+				req, _ := http.NewRequest(method, s.base+path, strings.NewReader(b))
 				req.Header.Set("Content-Type", ct)
 				req.Header.Set("X-API-Key", e.sk)
 				res, err := http.DefaultClient.Do(req)
@@ -435,7 +467,7 @@ func TestKillNineDuringFeeds(t *testing.T) {
 				out, _ := io.ReadAll(res.Body)
 				res.Body.Close()
 				if res.StatusCode != 200 {
-					t.Errorf("client %d feed %d: %d %s", c, n, res.StatusCode, out)
+					t.Errorf("client %d write %d: %d %s", c, n, res.StatusCode, out)
 					return
 				}
 				mu.Lock()
@@ -451,7 +483,6 @@ func TestKillNineDuringFeeds(t *testing.T) {
 	wg.Wait()
 
 	s = e.start()
-	e.getJSON(s, "/api/app/catalog-items?active=true&limit=160", e.sk, &page)
 	var full struct {
 		Items []struct {
 			PartNumber string
@@ -465,21 +496,46 @@ func TestKillNineDuringFeeds(t *testing.T) {
 			stock[it.PartNumber] = *it.Stock
 		}
 	}
+	var loc struct {
+		Items []struct {
+			PartNumber string
+			Stock      int
+		}
+	}
+	e.getJSON(s, "/api/app/locations/K9/stock?limit=1000", e.sk, &loc)
+	locStock := map[string]int{}
+	for _, it := range loc.Items {
+		locStock[it.PartNumber] = it.Stock
+	}
 	total := 0
-	for c := 0; c < clients; c++ {
-		got := stock[owned[c][0]]
-		for _, pn := range owned[c] {
-			if stock[pn] != got {
-				t.Fatalf("client %d after kill -9: %s has stock %d, %s %d: a feed was half applied", c, pn, stock[pn], owned[c][0], got)
+	for c := 0; c < clients+1; c++ {
+		st, list, what := locStock, owned[0], "location stock"
+		if c < clients {
+			st, list, what = stock, owned[c], "stock"
+		}
+		got := st[list[0]]
+		for _, pn := range list {
+			if st[pn] != got {
+				t.Fatalf("client %d after kill -9: %s has %s %d, %s %d: a feed was half applied", c, pn, what, st[pn], list[0], got)
 			}
 		}
 		if got < acked[c] {
-			t.Errorf("client %d after kill -9: stock %d, but feed %d was acknowledged", c, got, acked[c])
+			t.Errorf("client %d after kill -9: %s %d, but feed %d was acknowledged", c, what, got, acked[c])
 		}
 		total += acked[c]
 	}
-	if total < clients {
-		t.Fatalf("only %d feeds were acknowledged before the kill: the test proved nothing", total)
+	var grants struct {
+		Given []struct {
+			TenantID     string
+			LowThreshold int
+		}
 	}
-	t.Logf("%d acknowledged feeds of %d rows survived kill -9 (per client: %v)", total, per, acked)
+	e.getJSON(s, "/api/app/stock-sharing", e.sk, &grants)
+	if a := acked[clients+1]; a > 0 && (len(grants.Given) != 1 || grants.Given[0].TenantID != grantee || grants.Given[0].LowThreshold < a) {
+		t.Errorf("grants after kill -9: %+v, but the grant with threshold %d was acknowledged", grants.Given, a)
+	}
+	if total < clients || acked[clients] == 0 || acked[clients+1] == 0 {
+		t.Fatalf("acknowledged before the kill: %v: the test proved little", acked)
+	}
+	t.Logf("%d acknowledged writes of %d rows survived kill -9 (per client, the last two location stock and grants: %v)", total+acked[clients+1], per, acked)
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/fitment/fitment/ingest"
 )
 
 // Query parameter parsing. An empty parameter (year=) counts as absent; anything present
@@ -33,7 +35,7 @@ func queryYear(c *fiber.Ctx) (int, error) {
 	return y, err
 }
 
-var vehicleTypes = []string{"motorcycle", "atv", "utv", "snowmobile"}
+var vehicleTypes = ingest.VehicleTypes
 
 func queryType(c *fiber.Ctx) (string, error) {
 	s := c.Query("type")

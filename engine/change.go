@@ -2,6 +2,7 @@ package engine
 
 import (
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -407,13 +408,16 @@ func (v *View) withExtension(next *View, ch *Change, out *Outcome, res *Change) 
 			ow.set(p, 0)
 		}
 		next.offers = ow.done()
-		next.locStock = maps.Clone(next.locStock)
-		for key, t := range next.locStock {
+		next.locStock = slices.Clone(next.locStock)
+		for i, t := range next.locStock {
+			if t == nil {
+				continue
+			}
 			w := t.writer(nextGen())
 			for _, p := range gone {
 				w.set(p, 0)
 			}
-			next.locStock[key] = w.done()
+			next.locStock[i] = w.done()
 		}
 	}
 	next.aliases = next.aliases.rebase(next.partResolver())
@@ -462,20 +466,19 @@ func (v *View) withLocations(next *View, ch *Change, out *Outcome, res *Change) 
 			delete(dels, snapshot.Key(l.Code))
 		}
 		next.locs = next.locs.with(ch.PutLocations, dels)
+		next.locStock = v.locs.carryStock(v.locStock, next.locs) // a deleted location's stock goes
 		res.PutLocations = ch.PutLocations
 		out.LocationsPut = len(ch.PutLocations)
 		if len(dels) > 0 {
-			next.locStock = maps.Clone(next.locStock)
 			next.locOrphans = maps.Clone(next.locOrphans)
 			for key := range dels {
-				delete(next.locStock, key)
 				delete(next.locOrphans, key)
 			}
 		}
 	}
 	if len(ch.LocationStock) > 0 || ch.ReplaceLocationStock {
-		writers := map[string]*tableWriter[uint32]{}
-		named := map[string]*roaring.Bitmap{} // full sync: per location, the parts its rows name
+		writers := map[int]*tableWriter[uint32]{} // by location index
+		named := map[int]*roaring.Bitmap{}        // full sync: per location, the parts its rows name
 		for i, r := range ch.LocationStock {
 			li, ok := next.locs.byKey[snapshot.Key(r.Location)]
 			if !ok {
@@ -483,23 +486,22 @@ func (v *View) withLocations(next *View, ch *Change, out *Outcome, res *Change) 
 				continue
 			}
 			code := next.locs.list[li].Code
-			key := snapshot.Key(code)
 			p, ok := v.resolve(r.Ref, ch.Resolve)
 			if !ok {
 				out.LocationPartAbsent = append(out.LocationPartAbsent, i)
 				continue
 			}
-			w := writers[key]
+			w := writers[li]
 			if w == nil {
-				t := next.locStock[key]
+				t := next.stockAt(li)
 				if t == nil {
 					t = newTable[uint32](len(v.cat.Parts), 0)
 				}
 				w = t.writer(nextGen())
-				writers[key] = w
-				named[key] = roaring.New()
+				writers[li] = w
+				named[li] = roaring.New()
 			}
-			named[key].Add(p)
+			named[li].Add(p)
 			r.Location, r.Ref = code, v.partNumber(p)
 			res.LocationStock = append(res.LocationStock, r)
 			if !r.SetStock {
@@ -512,10 +514,12 @@ func (v *View) withLocations(next *View, ch *Change, out *Outcome, res *Change) 
 				w.set(p, uint32(min(r.Stock, MaxStock)+1))
 			}
 		}
-		next.locStock = maps.Clone(next.locStock)
-		for key, w := range writers {
+		stock := make([]*table[uint32], len(next.locs.list))
+		copy(stock, next.locStock)
+		next.locStock = stock
+		for li, w := range writers {
 			if ch.ReplaceLocationStock {
-				keep := named[key]
+				keep := named[li]
 				w.next.each(func(p uint32, _ uint32) {
 					if !keep.Contains(p) && v.parts.Contains(p) {
 						w.set(p, 0)
@@ -523,7 +527,7 @@ func (v *View) withLocations(next *View, ch *Change, out *Outcome, res *Change) 
 					}
 				})
 			}
-			next.locStock[key] = w.done()
+			next.locStock[li] = w.done()
 		}
 		res.ReplaceLocationStock = ch.ReplaceLocationStock
 	}

@@ -288,8 +288,12 @@ func (k *catalog) restore(st *TenantState) *View {
 	}
 	for _, ls := range st.LocationStock {
 		key := snapshot.Key(ls.Code)
-		if _, ok := v.locs.byKey[key]; !ok {
+		li, ok := v.locs.byKey[key]
+		if !ok {
 			continue
+		}
+		if v.locStock == nil {
+			v.locStock = make([]*table[uint32], len(v.locs.list))
 		}
 		w := newTable[uint32](len(k.Parts), 0).writer(nextGen())
 		for _, it := range ls.Items {
@@ -304,7 +308,7 @@ func (k *catalog) restore(st *TenantState) *View {
 			}
 			w.set(p, uint32(n+1))
 		}
-		v.locStock[key] = w.done()
+		v.locStock[li] = w.done()
 	}
 	for _, g := range st.Grants {
 		v.grants[g.Tenant] = g.Grant
@@ -405,15 +409,25 @@ func (v *View) rebase(cat *catalog, old []uint32) *View {
 	n.orphans = orphans
 	n.aliases = v.aliases.rebase(n.partResolver())
 	n.locs, n.grants = v.locs, v.grants // immutable, shared
-	for key, t := range v.locStock {
+	n.locStock = nil
+	for i, key := range v.locs.keys {
+		t := v.stockAt(i)
+		if t == nil && len(v.locOrphans[key]) == 0 {
+			continue
+		}
+		if n.locStock == nil {
+			n.locStock = make([]*table[uint32], len(v.locs.keys))
+		}
 		w := newTable[uint32](len(cat.Parts), 0).writer(nextGen())
-		t.each(func(p uint32, s uint32) {
-			if q := remap(p); q != snapshot.None {
-				w.set(q, s)
-			} else {
-				keepLocOrphan(n.locOrphans, key, v.cat.Parts[p].Number, s)
-			}
-		})
+		if t != nil {
+			t.each(func(p uint32, s uint32) {
+				if q := remap(p); q != snapshot.None {
+					w.set(q, s)
+				} else {
+					keepLocOrphan(n.locOrphans, key, v.cat.Parts[p].Number, s)
+				}
+			})
+		}
 		for number, s := range v.locOrphans[key] {
 			if q, ok := cat.partByKey[snapshot.Key(number)]; ok {
 				w.set(q, s)
@@ -421,7 +435,7 @@ func (v *View) rebase(cat *catalog, old []uint32) *View {
 				keepLocOrphan(n.locOrphans, key, number, s)
 			}
 		}
-		n.locStock[key] = w.done()
+		n.locStock[i] = w.done()
 	}
 	n.deriveAll()
 	return n

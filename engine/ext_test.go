@@ -21,7 +21,7 @@ var extFixture = map[string]string{
 	"fitments.csv": "part_number,make,model,submodel,years,position\nEBC-1,Yamaha,YFZ450R,,2019,FRONT\nEBC-2,Yamaha,YFZ450R,SE,2019,\nKN-1,KTM,450 SX-F,,2023,\nZZ-9,KTM,450 SX-F,,2023,\n",
 }
 
-func extCatalog(t *testing.T) *snapshot.Catalog {
+func extCatalog(t testing.TB) *snapshot.Catalog {
 	t.Helper()
 	dir := t.TempDir()
 	for name, content := range extFixture {
@@ -36,7 +36,7 @@ func extCatalog(t *testing.T) *snapshot.Catalog {
 	return cat
 }
 
-func mustUpdate(t *testing.T, e *engine.Engine, id string, ch engine.Change) engine.Outcome {
+func mustUpdate(t testing.TB, e *engine.Engine, id string, ch engine.Change) engine.Outcome {
 	t.Helper()
 	out, err := e.Update(id, ch, nil)
 	if err != nil {

@@ -240,10 +240,10 @@ func (v *View) Counts() StateCounts {
 // the stock), then the parts kept aside (Part = snapshot.None).
 func (v *View) LocationStockState() []LocationStock {
 	out := make([]LocationStock, 0, len(v.locStock))
-	for _, l := range v.locs.list {
-		key := snapshot.Key(l.Code)
+	for i, l := range v.locs.list {
+		key := v.locs.keys[i]
 		ls := LocationStock{Code: l.Code}
-		if t := v.locStock[key]; t != nil {
+		if t := v.stockAt(i); t != nil {
 			t.each(func(p uint32, s uint32) {
 				it := ItemState{Part: p, Number: v.partNumber(p), Offer: Offer(0).WithStock(int64(s) - 1)}
 				if int(p) >= len(v.cat.Parts) {
@@ -269,7 +269,7 @@ func (v *View) LocationStockState() []LocationStock {
 
 // LocationStockOf returns the stock of a part at a location (ok false: none recorded).
 func (v *View) LocationStockOf(code, partRef string) (int64, bool) {
-	t := v.locStock[snapshot.Key(code)]
+	t := v.stockOf(code)
 	p, ok := v.resolve(partRef, ResolveActive)
 	if t == nil || !ok || t.get(p) == 0 {
 		return 0, false
@@ -287,12 +287,12 @@ type StockItem struct {
 // part-number order, then the tenant's own, after the part number after (a cursor; ""
 // from the start). ok is false for an unknown location.
 func (v *View) LocationStockItems(code, after string, limit int) (items []StockItem, more, ok bool) {
-	key := snapshot.Key(code)
-	if _, ok := v.locs.byKey[key]; !ok {
+	li, ok := v.locs.byKey[snapshot.Key(code)]
+	if !ok {
 		return nil, false, false
 	}
 	items = []StockItem{}
-	t := v.locStock[key]
+	t := v.stockAt(li)
 	if t == nil {
 		return items, false, true
 	}

@@ -48,7 +48,10 @@ func (l *Location) dealer() Dealer {
 type locations struct {
 	gen     uint64
 	list    []Location     // by Key(Code)
+	keys    []string       // Key(list[i].Code)
 	byKey   map[string]int // Key(Code) → index in list
+	linked  []string       // the tenants locations link to, each once
+	linkOf  []int32        // list index → index in linked, -1 for none
 	dealers []int          // the active ones, by country, then name, then code
 	near    *nearIndex     // the active ones with coordinates
 	nearLoc []int          // near's point → index in list
@@ -58,11 +61,24 @@ var noLocations = newLocations(nil, 0)
 
 func newLocations(list []Location, gen uint64) *locations {
 	sort.Slice(list, func(i, j int) bool { return snapshot.Key(list[i].Code) < snapshot.Key(list[j].Code) })
-	ls := &locations{gen: gen, list: list, byKey: make(map[string]int, len(list))}
+	ls := &locations{gen: gen, list: list, keys: make([]string, len(list)), byKey: make(map[string]int, len(list)),
+		linkOf: make([]int32, len(list))}
 	var pts []latLng
+	linkIdx := map[string]int32{}
 	for i := range list {
 		l := &list[i]
-		ls.byKey[snapshot.Key(l.Code)] = i
+		ls.keys[i] = snapshot.Key(l.Code)
+		ls.byKey[ls.keys[i]] = i
+		ls.linkOf[i] = -1
+		if id := l.LinkedTenantID; id != "" {
+			k, ok := linkIdx[id]
+			if !ok {
+				k = int32(len(ls.linked))
+				linkIdx[id] = k
+				ls.linked = append(ls.linked, id)
+			}
+			ls.linkOf[i] = k
+		}
 		if !l.Active {
 			continue
 		}
@@ -100,6 +116,37 @@ func (ls *locations) with(puts []Location, dels map[string]bool) *locations {
 		list = append(list, l)
 	}
 	return newLocations(list, nextGen())
+}
+
+// stockAt is the stock table of location li (an index in locs.list), nil for none.
+func (v *View) stockAt(li int) *table[uint32] {
+	if li < len(v.locStock) {
+		return v.locStock[li]
+	}
+	return nil
+}
+
+// stockOf is the stock table of the location of a code, nil for none.
+func (v *View) stockOf(code string) *table[uint32] {
+	if li, ok := v.locs.byKey[snapshot.Key(code)]; ok {
+		return v.stockAt(li)
+	}
+	return nil
+}
+
+// carryStock moves location stock held by index in ls to the indexes of next, the
+// locations after a change: a location that next lacks loses its stock.
+func (ls *locations) carryStock(stock []*table[uint32], next *locations) []*table[uint32] {
+	if len(stock) == 0 {
+		return nil
+	}
+	out := make([]*table[uint32], len(next.list))
+	for i, t := range stock {
+		if j, ok := next.byKey[ls.keys[i]]; ok && t != nil {
+			out[j] = t
+		}
+	}
+	return out
 }
 
 // LocationsGen names the view's locations as VisibilityGen names its visibility.
@@ -235,33 +282,54 @@ func (e *Engine) NearbyStock(tenantID, partRef string, lat, lng float64, limit i
 		return nil, notFoundf("part %s is not in this catalog", strings.TrimSpace(partRef))
 	}
 	central := int(p) < len(v.cat.Parts) // another tenant can hold only a part of the catalog
-	out := []DealerStock{}
 	ls := v.locs
-	ls.near.nearest(latLng{lat, lng}, func(i int, km float64) bool {
-		l := &ls.list[ls.nearLoc[i]]
-		ds := DealerStock{Dealer: l.dealer(), DistanceKm: math.Round(km*10) / 10}
-		if t := v.locStock[snapshot.Key(l.Code)]; t != nil && t.get(p) > 1 {
-			n := int64(t.get(p)) - 1
-			ds.Stock, ds.Availability = &n, availability(n, DefaultLowThreshold)
-		} else if l.LinkedTenantID != "" && central && l.LinkedTenantID != tenantID {
-			r, err := e.View(l.LinkedTenantID)
-			if err != nil {
-				return true
-			}
-			g, ok := r.grants[tenantID]
-			if !ok {
-				return true // not shared, or revoked
-			}
-			n, ok := r.offers.get(p).Stock()
-			if !ok || n <= 0 {
-				return true
-			}
-			ds.Availability = availability(n, g.LowThreshold)
-			if g.Precision == Exact {
-				ds.Stock = &n
-			}
-		} else {
+	// shared is what a tenant the dealers link to shares with this one of the part: its
+	// stock (ok: > 0) at its grant.
+	shared := func(k int32) (n int64, g Grant, ok bool) {
+		id := ls.linked[k]
+		if id == tenantID || !central {
+			return 0, Grant{}, false
+		}
+		if r, err := e.View(id); err == nil {
+			g, ok = r.grants[tenantID] // absent: never granted, or revoked
+			n, _ = r.offers.get(p).Stock()
+		}
+		return n, g, ok && n > 0
+	}
+	// holds says whether dealer (near point) i holds the part: by its own location stock,
+	// else by what the tenant it is linked to shares, looked up once per request (a tenant
+	// has many shops): known[k] is 0 before, then 1 (shares none) or 2.
+	known := make([]uint8, len(ls.linked))
+	holds := func(i int) bool {
+		li := ls.nearLoc[i]
+		if t := v.stockAt(li); t != nil && t.get(p) > 1 {
 			return true
+		}
+		k := ls.linkOf[li]
+		if k < 0 {
+			return false
+		}
+		if known[k] == 0 {
+			_, _, ok := shared(k)
+			known[k] = 1 + uint8(b2i(ok))
+		}
+		return known[k] == 2
+	}
+	// holding is what a dealer that holds the part shows: its stock at its precision.
+	holding := func(i int) (n int64, g Grant) {
+		li := ls.nearLoc[i]
+		if t := v.stockAt(li); t != nil && t.get(p) > 1 {
+			return int64(t.get(p)) - 1, Grant{Precision: Exact, LowThreshold: DefaultLowThreshold}
+		}
+		n, g, _ = shared(ls.linkOf[li])
+		return n, g
+	}
+	out := []DealerStock{}
+	ls.near.nearestWhere(latLng{lat, lng}, holds, func(i int, km float64) bool {
+		n, g := holding(i)
+		ds := DealerStock{Dealer: ls.list[ls.nearLoc[i]].dealer(), DistanceKm: math.Round(km*10) / 10, Availability: availability(n, g.LowThreshold)}
+		if g.Precision == Exact {
+			ds.Stock = &n
 		}
 		out = append(out, ds)
 		return len(out) < limit
@@ -274,4 +342,11 @@ func availability(n int64, low int) string {
 		return Low
 	}
 	return InStock
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

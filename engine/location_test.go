@@ -263,3 +263,58 @@ func TestLocations(t *testing.T) {
 		t.Errorf("restore: locations or stock differ")
 	}
 }
+
+// BenchmarkNearbyStock: the locator of a manufacturer with 20,000 dealers, half its own
+// stores and half the shops of 1,000 resellers that share their stock with it, for a part
+// held by 1 %, 10 % and 50 % of them, from random points in Europe.
+func BenchmarkNearbyStock(b *testing.B) {
+	e := engine.New()
+	e.Load(extCatalog(b), "v1")
+	r := rand.New(rand.NewPCG(1, 2))
+	shares := map[string]float64{"EBC-1": 0.01, "EBC-2": 0.10, "ZZ-9": 0.50}
+	const m, dealers, resellers = "maker", 20_000, 1_000
+	mustUpdate(b, e, m, engine.Change{Subscribe: []string{"EBC"}})
+	for i := range resellers {
+		id := fmt.Sprintf("res%d", i)
+		var ups []engine.ItemUpdate
+		for pn, f := range shares {
+			if r.Float64() < f {
+				ups = append(ups, engine.ItemUpdate{Ref: pn, SetStock: true, Stock: int64(1 + r.IntN(9))})
+			}
+		}
+		mustUpdate(b, e, id, engine.Change{Subscribe: []string{"EBC"}, Grants: []engine.GrantChange{{Tenant: m, Grant: &engine.Grant{Precision: engine.Exact, LowThreshold: 2}}}})
+		if len(ups) > 0 {
+			mustUpdate(b, e, id, engine.Change{Resolve: engine.ResolveActive, Items: ups})
+		}
+	}
+	point := func() (float64, float64) { return 38 + r.Float64()*30, -8 + r.Float64()*36 }
+	var locs []engine.Location
+	var stock []engine.LocationStockUpdate
+	for i := range dealers {
+		lat, lng := point()
+		l := engine.Location{Code: fmt.Sprintf("D%05d", i), Name: "Dealer", Lat: &lat, Lng: &lng, Active: true}
+		if i%2 == 1 {
+			l.LinkedTenantID = fmt.Sprintf("res%d", (i/2)%resellers)
+		} else {
+			for pn, f := range shares {
+				if r.Float64() < f {
+					stock = append(stock, engine.LocationStockUpdate{Location: l.Code, Ref: pn, SetStock: true, Stock: int64(1 + r.IntN(9))})
+				}
+			}
+		}
+		locs = append(locs, l)
+	}
+	mustUpdate(b, e, m, engine.Change{PutLocations: locs})
+	mustUpdate(b, e, m, engine.Change{Resolve: engine.ResolveActive, LocationStock: stock})
+	for _, pn := range []string{"EBC-1", "EBC-2", "ZZ-9"} {
+		b.Run(fmt.Sprintf("held=%g%%", shares[pn]*100), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				lat, lng := point()
+				if got, err := e.NearbyStock(m, pn, lat, lng, 10); err != nil || len(got) != 10 {
+					b.Fatalf("NearbyStock: %d dealers, %v", len(got), err)
+				}
+			}
+		})
+	}
+}

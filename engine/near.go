@@ -212,12 +212,17 @@ func (b *nearBuilder) selectNth(s []nearBuildPoint, k, axis int) {
 // that distance in kilometres, until fn returns false or every point was visited. Points at
 // the same distance come in increasing index order (deterministic ties). The distance is
 // exactly haversineKm(q, p). A q with a NaN or infinite coordinate visits nothing.
-func (x *nearIndex) nearest(q latLng, fn func(i int, km float64) bool) {
+func (x *nearIndex) nearest(q latLng, fn func(i int, km float64) bool) { x.nearestWhere(q, nil, fn) }
+
+// nearestWhere is nearest over the points keep accepts (nil: all). keep is asked once per
+// point the walk reaches, before its distance is measured, so a walk to the few points of a
+// sparse subset skips the others at the cost of a chord.
+func (x *nearIndex) nearestWhere(q latLng, keep func(i int) bool, fn func(i int, km float64) bool) {
 	if len(x.ids) == 0 || math.IsNaN(q.lat) || math.IsInf(q.lat, 0) || math.IsNaN(q.lng) || math.IsInf(q.lng, 0) {
 		return
 	}
 	w := nearWalks.Get().(*nearWalk)
-	w.walk(x, q, fn)
+	w.walk(x, q, keep, fn)
 	if cap(w.nodes)+cap(w.cands)+cap(w.found) <= nearPoolMax {
 		nearWalks.Put(w)
 	}
@@ -238,7 +243,7 @@ type nearWalk struct {
 	seen     int // points whose chord the last walk computed (for tests)
 }
 
-func (w *nearWalk) walk(x *nearIndex, q latLng, fn func(int, float64) bool) {
+func (w *nearWalk) walk(x *nearIndex, q latLng, keep func(int) bool, fn func(int, float64) bool) {
 	w.nodes, w.cands, w.found = w.nodes[:0], w.cands[:0], w.found[:0]
 	w.measured, w.seen = 0, 0
 	qv := unitVec(q)
@@ -278,7 +283,9 @@ func (w *nearWalk) walk(x *nearIndex, q latLng, fn func(int, float64) bool) {
 				nd := &x.nodes[n]
 				w.seen += int(nd.end - nd.start)
 				for p := nd.start; p < nd.end; p++ {
-					w.cands.push(nearItem{key: qv.dist2(&x.vecs[p]), ref: p})
+					if keep == nil || keep(int(x.ids[p])) {
+						w.cands.push(nearItem{key: qv.dist2(&x.vecs[p]), ref: p})
+					}
 				}
 				continue
 			}

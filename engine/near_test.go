@@ -195,6 +195,21 @@ func TestNearMatchesBruteForce(t *testing.T) {
 						t.Fatalf("%s stopped after %d: %s", name, k, diff)
 					}
 				}
+				// A walk over a sparse subset (every 7th point, and points of one parity
+				// of i/3) is the model's order restricted to it.
+				for _, keep := range []func(int) bool{func(i int) bool { return i%7 == 3 }, func(i int) bool { return i/3%2 == 0 }} {
+					var sub []nearHit
+					for _, h := range want {
+						if keep(h.i) {
+							sub = append(sub, h)
+						}
+					}
+					var got []nearHit
+					x.nearestWhere(q, keep, func(i int, km float64) bool { got = append(got, nearHit{i, km}); return true })
+					if diff := nearDiff(got, sub); diff != "" {
+						t.Fatalf("%s over a subset: %s", name, diff)
+					}
+				}
 			}
 		}
 	}
@@ -269,7 +284,7 @@ func TestNearWalksLittle(t *testing.T) {
 			maxSeen, maxMeasured = 1000, 200
 		}
 		n := 0
-		w.walk(x, q, func(int, float64) bool { n++; return n < 10 })
+		w.walk(x, q, nil, func(int, float64) bool { n++; return n < 10 })
 		if n != 10 || w.seen > maxSeen || w.measured > maxMeasured {
 			t.Errorf("nearest(%v) first 10 of 20000: got %d points, %d chords, %d measured; want 10, <= %d, <= %d",
 				q, n, w.seen, w.measured, maxSeen, maxMeasured)

@@ -34,9 +34,10 @@ type View struct {
 	orphans map[string]orphan
 
 	// Stores and dealers, the stock of each location (stock+1 per part id, 0 = none) by
-	// Key(code), and the stock-sharing grants the tenant gave, by tenant id.
+	// the location's index in locs.list (nil where none; the slice is empty or as long as
+	// the list), and the stock-sharing grants the tenant gave, by tenant id.
 	locs       *locations
-	locStock   map[string]*table[uint32]
+	locStock   []*table[uint32]
 	grants     map[string]Grant
 	locOrphans map[string]map[string]uint32 // Key(code) → part number → stock+1, for parts the catalog lacks
 
@@ -123,7 +124,6 @@ func (k *catalog) emptyView() *View {
 		perBrand:   map[uint32]*brandSet{},
 		orphans:    map[string]orphan{},
 		locs:       noLocations,
-		locStock:   map[string]*table[uint32]{},
 		grants:     map[string]Grant{},
 		locOrphans: map[string]map[string]uint32{},
 		ext:        noExtension,

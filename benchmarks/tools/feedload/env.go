@@ -193,10 +193,16 @@ func (e *env) offers(t catalogTenant) ([]string, error) {
 
 // catalogParts reads every part number and the brands (first-seen order) of parts.csv.
 func (e *env) catalogParts() (pns, brands []string, err error) {
+	pns, brands, _, err = e.catalogPartBrands()
+	return pns, brands, err
+}
+
+// catalogPartBrands is catalogParts with each part's brand (an index into brands).
+func (e *env) catalogPartBrands() (pns, brands []string, brandOf []int, err error) {
 	p := filepath.Join(e.o.catalog, "parts.csv")
 	r, err := openSource(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	defer r.Close()
 	cr := csv.NewReader(bufio.NewReaderSize(r, 4<<20))
@@ -204,7 +210,7 @@ func (e *env) catalogParts() (pns, brands []string, err error) {
 	cr.FieldsPerRecord = -1
 	head, err := cr.Read()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: header: %w", p, err)
+		return nil, nil, nil, fmt.Errorf("%s: header: %w", p, err)
 	}
 	pnCol, brandCol := -1, -1
 	for i, h := range head {
@@ -216,27 +222,31 @@ func (e *env) catalogParts() (pns, brands []string, err error) {
 		}
 	}
 	if pnCol < 0 || brandCol < 0 {
-		return nil, nil, fmt.Errorf("%s: header has no part_number or brand column", p)
+		return nil, nil, nil, fmt.Errorf("%s: header has no part_number or brand column", p)
 	}
-	seen := map[string]bool{}
+	seen := map[string]int{}
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: %w", p, err)
+			return nil, nil, nil, fmt.Errorf("%s: %w", p, err)
 		}
 		if len(rec) <= max(pnCol, brandCol) {
 			continue
 		}
 		pns = append(pns, strings.Clone(rec[pnCol]))
-		if b := rec[brandCol]; !seen[b] {
-			seen[b] = true
+		b := rec[brandCol]
+		bi, ok := seen[b]
+		if !ok {
+			bi = len(brands)
+			seen[strings.Clone(b)] = bi
 			brands = append(brands, strings.Clone(b))
 		}
+		brandOf = append(brandOf, bi)
 	}
-	return pns, brands, nil
+	return pns, brands, brandOf, nil
 }
 
 // stockAt is the stock row i of feed number gen sets: rows repeating a part carry other

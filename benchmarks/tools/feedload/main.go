@@ -7,6 +7,7 @@
 //	feedload --mode ten        ... [--rows 10000 --duration 30s --alone 5s]
 //	feedload --mode onerow     ... --admin-token T (or FITMENT_ADMIN_TOKEN) [--duration 30s]
 //	feedload --mode background ... (until SIGTERM/SIGINT, or --duration)
+//	feedload --mode locator    ... --admin-token T --out DIR [--dealers 20000 --resellers 1000 --rows 100000 --runs 5]
 //
 // Modes:
 //
@@ -25,6 +26,10 @@
 //     the price changes.
 //   - background: posts --rows-row stock feeds in a loop until SIGTERM or SIGINT (or
 //     --duration), to load the write path while wrk measures reads; prints rows/s at the end.
+//   - locator: builds a manufacturer with --dealers dealers (half its own stores, half shops
+//     of --resellers resellers that share their stock with it) and three parts held by 1 %,
+//     10 % and 50 % of them; writes DIR/nearby-{1,10,50}.paths (locator requests from
+//     random points, for rotate.lua); then times location-stock feeds of --rows rows.
 //
 // Results go to stdout as Markdown table rows (| what | measured | target |) ready for
 // benchmarks/RESULTS.md; per-run and per-tenant details go to stderr.
@@ -60,11 +65,14 @@ type options struct {
 	adminToken string
 	seed       uint64
 	pid        int
+	dealers    int
+	resellers  int
+	out        string
 }
 
 func main() {
 	var o options
-	flag.StringVar(&o.mode, "mode", "single", "single, sustained, ten, onerow or background")
+	flag.StringVar(&o.mode, "mode", "single", "single, sustained, ten, onerow, background or locator")
 	flag.StringVar(&o.url, "url", "http://127.0.0.1:18080", "fitmentd base `URL`")
 	flag.StringVar(&o.keys, "keys", "", "demo-keys.txt `file` (id TAB publishable TAB secret TAB name)")
 	flag.StringVar(&o.catalog, "catalog", "", "generated catalog `directory` (tenants.json, feeds/, parts.csv)")
@@ -80,6 +88,9 @@ func main() {
 	flag.StringVar(&o.format, "format", "json", "feed body: json, ndjson or csv")
 	flag.StringVar(&o.adminToken, "admin-token", os.Getenv("FITMENT_ADMIN_TOKEN"), "admin `token` (onerow; default $FITMENT_ADMIN_TOKEN)")
 	flag.Uint64Var(&o.seed, "seed", 1, "random seed")
+	flag.IntVar(&o.dealers, "dealers", 20_000, "dealers of the locator's manufacturer (locator)")
+	flag.IntVar(&o.resellers, "resellers", 1_000, "reseller tenants sharing stock with it (locator)")
+	flag.StringVar(&o.out, "out", "", "`directory` for the locator's paths files (locator)")
 	flag.IntVar(&o.pid, "pid", 0, "fitmentd's process `id`: report its CPU use (cores) per phase")
 	flag.Parse()
 	if o.rows == 0 {
@@ -119,6 +130,8 @@ func run(o options) error {
 		return env.ten()
 	case "onerow":
 		return env.onerow()
+	case "locator":
+		return env.locator()
 	case "background":
 		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 		defer stop()
@@ -129,7 +142,7 @@ func run(o options) error {
 		}
 		return env.background(ctx)
 	}
-	return fmt.Errorf("--mode %q: want %s", o.mode, strings.Join([]string{"single", "sustained", "ten", "onerow", "background"}, ", "))
+	return fmt.Errorf("--mode %q: want %s", o.mode, strings.Join([]string{"single", "sustained", "ten", "onerow", "background", "locator"}, ", "))
 }
 
 func isFlagSet(name string) bool {

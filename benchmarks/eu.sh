@@ -175,6 +175,14 @@ feeder=""
 "${FEED[@]}" --mode ten --duration "$FEED_DURATION" --alone "$FEED_ALONE" > "$RUN/feed-ten.md" 2> "$RUN/feed-ten.log"
 "${FEED[@]}" --mode onerow --duration "$FEED_DURATION" > "$RUN/feed-onerow.md" 2> "$RUN/feed-onerow.log"
 rss_all=$(rss)
+
+# The stock locator: a manufacturer with 20,000 dealers, half its own stores and half shops
+# of 1,000 resellers sharing with it (built through the API), and parts held by 1 %, 10 %
+# and 50 % of them; then 100,000-row location-stock feeds.
+"${FEED[@]}" --mode locator --out "$RUN/locator" > "$RUN/feed-locator.md" 2> "$RUN/feed-locator.log" ||
+  { cat "$RUN/feed-locator.log" >&2; exit 1; }
+for share in 1 10 50; do rot "nearby$share" "$RUN/locator/nearby-$share.paths" 16 --latency; done
+rss_locator=$(rss)
 stop_server
 
 # --- Cold: the answer cache off, so every answer is rendered. ---
@@ -223,7 +231,7 @@ bg_rate=$(sed -n 's/^| [^|]* | \([0-9,]* rows\/s\).*/\1/p' "$RUN/feed-background
   echo "| snapshot size | $snap_mib MiB | — |"
   echo "| \`fitctl demo\`: create $tenants tenants, load $(commas "${offers:-?}") offers (in-process, journalled) | $(elapsed "$RUN/demo.time") wall, peak $(peak_mib "$RUN/demo.time") MiB | — |"
   echo "| cold start, snapshot → \`/readyz\` 200, every tenant with its prices and stock | ${ready1} s | ≤ 10 s |"
-  echo "| \`fitmentd\` RSS after start / after the read runs / after the feeds | $rss_start / $rss_reads / $rss_all MiB | ≤ 4 GiB |"
+  echo "| \`fitmentd\` RSS after start / after the read runs / after the feeds / after the locator network | $rss_start / $rss_reads / $rss_all / $rss_locator MiB | ≤ 4 GiB |"
   echo "| YMM cascade mix, warm, c=16 | $(tp cascade16) | ≥ 40,000 req/s |"
   echo "| YMM cascade mix, warm, c=64 | $(tl cascade64) | p99 ≤ 5 ms |"
   echo "| YMM cascade mix, cold (cache off), c=16 | $(tp cascade16cold) | ≥ 40,000 req/s |"
@@ -234,7 +242,10 @@ bg_rate=$(sed -n 's/^| [^|]* | \([0-9,]* rows\/s\).*/\1/p' "$RUN/feed-background
   echo "| whole parts list, gzip, cold, c=16 | $(tp partsallcold) | ≥ 4,000 req/s |"
   echo "| part detail (\`parts/:partNumber\`), gzip, warm, c=16 | $(tp detail) | — |"
   echo "| YMM cascade mix, warm, c=16, while 100,000-row stock feeds run back to back | $(tp cascade16feeds); feeds meanwhile ${bg_rate:-?} | — |"
-  cat "$RUN/feed-single.md" "$RUN/feed-sustained.md" "$RUN/feed-ten.md" "$RUN/feed-onerow.md"
+  cat "$RUN/feed-single.md" "$RUN/feed-sustained.md" "$RUN/feed-ten.md" "$RUN/feed-onerow.md" "$RUN/feed-locator.md"
+  for share in 1 10 50; do
+    echo "| \`dealers/stock\` (nearest 10), part held by $share % of the 20,000 dealers, c=16 | $(tp "nearby$share") | — |"
+  done
   echo "| second start after the feeds (cache off), → \`/readyz\` 200 | ${ready2} s | ≤ 10 s |"
   echo
   echo "No PostgreSQL peer yet, so no ratios. Details of the feed runs (per run, per tenant): \`$RUN/feed-*.log\`."

@@ -324,7 +324,7 @@ func (e *Engine) NearbyStock(tenantID, partRef string, lat, lng float64, limit i
 		n, g, _ = shared(ls.linkOf[li])
 		return n, g
 	}
-	out := []DealerStock{}
+	out := make([]DealerStock, 0, max(0, min(limit, len(ls.nearLoc))))
 	ls.near.nearestWhere(latLng{lat, lng}, holds, func(i int, km float64) bool {
 		n, g := holding(i)
 		ds := DealerStock{Dealer: ls.list[ls.nearLoc[i]].dealer(), DistanceKm: math.Round(km*10) / 10, Availability: availability(n, g.LowThreshold)}

@@ -254,6 +254,16 @@ func TestLocations(t *testing.T) {
 	if _, ok := v.LocationStockOf("HEL", "EBC-1"); ok || out.LocationsDeleted != 1 || !reflect.DeepEqual(out.LocationMissing, []int{1}) {
 		t.Errorf("after deleting HEL: %+v", out)
 	}
+	// A catalog rebuild carries every location's stock over, own parts' included.
+	before := v.LocationStockState()
+	e.Load(extCatalog(t), "v2")
+	v, _ = e.View("c")
+	if got := v.LocationStockState(); !reflect.DeepEqual(got, before) {
+		t.Errorf("location stock after a rebuild:\n got %+v\nwant %+v", got, before)
+	}
+	if n, ok := v.LocationStockOf("STO", "OWN-1"); !ok || n != 2 {
+		t.Errorf("STO's own part after a rebuild: %d %v", n, ok)
+	}
 	// Restored from an export: the same.
 	e2 := engine.New()
 	e2.Load(extCatalog(t), "v1")

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"sort"
 	"strings"
 	"unicode"
 
@@ -228,6 +229,33 @@ func (s *Server) listCatalogItems(c *fiber.Ctx) error {
 		page.NextCursor = nextCursor(more, items[len(items)-1].PartNumber)
 	}
 	return sendJSON(c, http.StatusOK, page)
+}
+
+// listQuery reads what every portal listing takes, limit (1..1000, default 100) and cursor,
+// and the tenant's view.
+func (s *Server) listQuery(c *fiber.Ctx) (limit int, after string, v *engine.View, err error) {
+	if limit, err = limitParam(c, 100, 1000); err != nil {
+		return
+	}
+	if after, err = cursorParam(c); err != nil {
+		return
+	}
+	v, err = s.view(c)
+	return
+}
+
+// pageOf is the page of all (sorted by key) after the cursor after, at most limit items.
+// key gives an item's comparison form, which the cursor carries.
+func pageOf[T any](all []T, key func(*T) string, after string, limit int) Page[T] {
+	i := 0
+	if after != "" {
+		i = sort.Search(len(all), func(i int) bool { return key(&all[i]) > after })
+	}
+	page := Page[T]{Items: all[i:min(len(all), i+limit)]}
+	if n := len(page.Items); n > 0 {
+		page.NextCursor = nextCursor(i+n < len(all), key(&page.Items[n-1]))
+	}
+	return page
 }
 
 func limitParam(c *fiber.Ctx, def, max int) (int, error) {

@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/fitment/fitment/engine"
+	"github.com/fitment/fitment/snapshot"
 )
 
 // Locations (a tenant's stores and dealers), their stock, and the storefront's dealer map
@@ -115,36 +116,13 @@ func (s *Server) putLocations(c *fiber.Ctx) error {
 
 // listLocations is GET /api/app/locations, in code order.
 func (s *Server) listLocations(c *fiber.Ctx) error {
-	limit, err := limitParam(c, 100, 1000)
+	limit, after, v, err := s.listQuery(c)
 	if err != nil {
 		return err
 	}
-	after, err := cursorParam(c)
-	if err != nil {
-		return err
-	}
-	v, err := s.view(c)
-	if err != nil {
-		return err
-	}
-	all := v.Locations()
-	i := 0
-	if after != "" {
-		for i < len(all) && !codeAfter(all[i].Code, after) {
-			i++
-		}
-	}
-	page := Page[engine.Location]{Items: all[i:min(len(all), i+limit)]}
-	if n := len(page.Items); n > 0 {
-		page.NextCursor = nextCursor(i+n < len(all), page.Items[n-1].Code)
-	}
-	return sendJSON(c, http.StatusOK, page)
+	byCode := func(l *engine.Location) string { return snapshot.Key(l.Code) }
+	return sendJSON(c, http.StatusOK, pageOf(v.Locations(), byCode, after, limit))
 }
-
-// codeAfter reports whether code sorts after cursor as locations are ordered.
-func codeAfter(code, cursor string) bool { return keyOf(code) > keyOf(cursor) }
-
-func keyOf(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // deleteLocation is DELETE /api/app/locations/:code; the location's stock goes with it.
 func (s *Server) deleteLocation(c *fiber.Ctx) error {
@@ -173,15 +151,7 @@ func (s *Server) listLocationStock(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	limit, err := limitParam(c, 100, 1000)
-	if err != nil {
-		return err
-	}
-	after, err := cursorParam(c)
-	if err != nil {
-		return err
-	}
-	v, err := s.view(c)
+	limit, after, v, err := s.listQuery(c)
 	if err != nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/fitment/fitment/engine"
 	"github.com/fitment/fitment/ingest"
+	"github.com/fitment/fitment/snapshot"
 )
 
 // A tenant's own vehicles and parts (/api/app/tenant-vehicles, /api/app/tenant-parts).
@@ -103,28 +104,12 @@ func (s *Server) postTenantVehicles(c *fiber.Ctx) error {
 
 // listTenantVehicles is GET /api/app/tenant-vehicles, by id.
 func (s *Server) listTenantVehicles(c *fiber.Ctx) error {
-	limit, err := limitParam(c, 100, 1000)
+	limit, after, v, err := s.listQuery(c)
 	if err != nil {
 		return err
 	}
-	after, err := cursorParam(c)
-	if err != nil {
-		return err
-	}
-	v, err := s.view(c)
-	if err != nil {
-		return err
-	}
-	all := v.TenantVehicles()
-	i := 0
-	for i < len(all) && after != "" && all[i].ID <= after {
-		i++
-	}
-	page := Page[engine.TenantVehicle]{Items: all[i:min(len(all), i+limit)]}
-	if n := len(page.Items); n > 0 {
-		page.NextCursor = nextCursor(i+n < len(all), page.Items[n-1].ID)
-	}
-	return sendJSON(c, http.StatusOK, page)
+	byID := func(tv *engine.TenantVehicle) string { return tv.ID }
+	return sendJSON(c, http.StatusOK, pageOf(v.TenantVehicles(), byID, after, limit))
 }
 
 // ownPartRow is one part of a POST /api/app/tenant-parts body, as read.
@@ -263,29 +248,14 @@ func (s *Server) deleteTenantPart(c *fiber.Ctx) error {
 // listTenantParts is GET /api/app/tenant-parts, in part-number order, each part in the
 // shape POST takes (fitments by vehicle id) with its price and stock.
 func (s *Server) listTenantParts(c *fiber.Ctx) error {
-	limit, err := limitParam(c, 100, 1000)
+	limit, after, v, err := s.listQuery(c)
 	if err != nil {
 		return err
 	}
-	after, err := cursorParam(c)
-	if err != nil {
-		return err
-	}
-	v, err := s.view(c)
-	if err != nil {
-		return err
-	}
-	all := v.OwnParts()
-	i := 0
-	for i < len(all) && after != "" && keyOf(all[i].PartNumber) <= keyOf(after) {
-		i++
-	}
-	page := Page[map[string]any]{Items: []map[string]any{}}
-	for _, tp := range all[i:min(len(all), i+limit)] {
-		page.Items = append(page.Items, ownPartJSON(v, &tp))
-	}
-	if n := len(page.Items); n > 0 {
-		page.NextCursor = nextCursor(i+n < len(all), all[i+n-1].PartNumber)
+	parts := pageOf(v.OwnParts(), func(tp *engine.TenantPart) string { return snapshot.Key(tp.PartNumber) }, after, limit)
+	page := Page[map[string]any]{Items: []map[string]any{}, NextCursor: parts.NextCursor}
+	for i := range parts.Items {
+		page.Items = append(page.Items, ownPartJSON(v, &parts.Items[i]))
 	}
 	return sendJSON(c, http.StatusOK, page)
 }

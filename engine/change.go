@@ -413,7 +413,7 @@ func (v *View) withExtension(next *View, ch *Change, out *Outcome, res *Change) 
 			if t == nil {
 				continue
 			}
-			w := t.writer(nextGen())
+			w := t.writer()
 			for _, p := range gone {
 				w.set(p, 0)
 			}
@@ -477,7 +477,7 @@ func (v *View) withLocations(next *View, ch *Change, out *Outcome, res *Change) 
 		}
 	}
 	if len(ch.LocationStock) > 0 || ch.ReplaceLocationStock {
-		writers := map[int]*tableWriter[uint32]{} // by location index
+		writers := map[int]*stockWriter{} // by location index
 		named := map[int]*roaring.Bitmap{}        // full sync: per location, the parts its rows name
 		for i, r := range ch.LocationStock {
 			li, ok := next.locs.byKey[snapshot.Key(r.Location)]
@@ -493,11 +493,7 @@ func (v *View) withLocations(next *View, ch *Change, out *Outcome, res *Change) 
 			}
 			w := writers[li]
 			if w == nil {
-				t := next.stockAt(li)
-				if t == nil {
-					t = newTable[uint32](len(v.cat.Parts), 0)
-				}
-				w = t.writer(nextGen())
+				w = next.stockAt(li).writer()
 				writers[li] = w
 				named[li] = roaring.New()
 			}
@@ -514,13 +510,13 @@ func (v *View) withLocations(next *View, ch *Change, out *Outcome, res *Change) 
 				w.set(p, uint32(min(r.Stock, MaxStock)+1))
 			}
 		}
-		stock := make([]*table[uint32], len(next.locs.list))
+		stock := make([]*stockList, len(next.locs.list))
 		copy(stock, next.locStock)
 		next.locStock = stock
 		for li, w := range writers {
 			if ch.ReplaceLocationStock {
-				keep := named[li]
-				w.next.each(func(p uint32, _ uint32) {
+				keep := named[li] // the rows' parts keep what they set
+				w.base.each(func(p uint32, _ uint32) {
 					if !keep.Contains(p) && v.parts.Contains(p) {
 						w.set(p, 0)
 						out.LocationCleared++

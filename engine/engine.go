@@ -293,9 +293,9 @@ func (k *catalog) restore(st *TenantState) *View {
 			continue
 		}
 		if v.locStock == nil {
-			v.locStock = make([]*table[uint32], len(v.locs.list))
+			v.locStock = make([]*stockList, len(v.locs.list))
 		}
-		w := newTable[uint32](len(k.Parts), 0).writer(nextGen())
+		w := (*stockList)(nil).writer()
 		for _, it := range ls.Items {
 			n, ok := it.Offer.Stock()
 			if !ok {
@@ -416,18 +416,16 @@ func (v *View) rebase(cat *catalog, old []uint32) *View {
 			continue
 		}
 		if n.locStock == nil {
-			n.locStock = make([]*table[uint32], len(v.locs.keys))
+			n.locStock = make([]*stockList, len(v.locs.keys))
 		}
-		w := newTable[uint32](len(cat.Parts), 0).writer(nextGen())
-		if t != nil {
-			t.each(func(p uint32, s uint32) {
-				if q := remap(p); q != snapshot.None {
-					w.set(q, s)
-				} else {
-					keepLocOrphan(n.locOrphans, key, v.cat.Parts[p].Number, s)
-				}
-			})
-		}
+		w := (*stockList)(nil).writer()
+		t.each(func(p uint32, s uint32) {
+			if q := remap(p); q != snapshot.None {
+				w.set(q, s)
+			} else {
+				keepLocOrphan(n.locOrphans, key, v.cat.Parts[p].Number, s)
+			}
+		})
 		for number, s := range v.locOrphans[key] {
 			if q, ok := cat.partByKey[snapshot.Key(number)]; ok {
 				w.set(q, s)

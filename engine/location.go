@@ -119,7 +119,7 @@ func (ls *locations) with(puts []Location, dels map[string]bool) *locations {
 }
 
 // stockAt is the stock table of location li (an index in locs.list), nil for none.
-func (v *View) stockAt(li int) *table[uint32] {
+func (v *View) stockAt(li int) *stockList {
 	if li < len(v.locStock) {
 		return v.locStock[li]
 	}
@@ -127,7 +127,7 @@ func (v *View) stockAt(li int) *table[uint32] {
 }
 
 // stockOf is the stock table of the location of a code, nil for none.
-func (v *View) stockOf(code string) *table[uint32] {
+func (v *View) stockOf(code string) *stockList {
 	if li, ok := v.locs.byKey[snapshot.Key(code)]; ok {
 		return v.stockAt(li)
 	}
@@ -136,11 +136,11 @@ func (v *View) stockOf(code string) *table[uint32] {
 
 // carryStock moves location stock held by index in ls to the indexes of next, the
 // locations after a change: a location that next lacks loses its stock.
-func (ls *locations) carryStock(stock []*table[uint32], next *locations) []*table[uint32] {
+func (ls *locations) carryStock(stock []*stockList, next *locations) []*stockList {
 	if len(stock) == 0 {
 		return nil
 	}
-	out := make([]*table[uint32], len(next.list))
+	out := make([]*stockList, len(next.list))
 	for i, t := range stock {
 		if j, ok := next.byKey[ls.keys[i]]; ok && t != nil {
 			out[j] = t
@@ -302,7 +302,7 @@ func (e *Engine) NearbyStock(tenantID, partRef string, lat, lng float64, limit i
 	known := make([]uint8, len(ls.linked))
 	holds := func(i int) bool {
 		li := ls.nearLoc[i]
-		if t := v.stockAt(li); t != nil && t.get(p) > 1 {
+		if v.stockAt(li).get(p) > 1 {
 			return true
 		}
 		k := ls.linkOf[li]
@@ -318,8 +318,8 @@ func (e *Engine) NearbyStock(tenantID, partRef string, lat, lng float64, limit i
 	// holding is what a dealer that holds the part shows: its stock at its precision.
 	holding := func(i int) (n int64, g Grant) {
 		li := ls.nearLoc[i]
-		if t := v.stockAt(li); t != nil && t.get(p) > 1 {
-			return int64(t.get(p)) - 1, Grant{Precision: Exact, LowThreshold: DefaultLowThreshold}
+		if s := v.stockAt(li).get(p); s > 1 {
+			return int64(s) - 1, Grant{Precision: Exact, LowThreshold: DefaultLowThreshold}
 		}
 		n, g, _ = shared(ls.linkOf[li])
 		return n, g

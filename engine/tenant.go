@@ -37,7 +37,7 @@ type View struct {
 	// the location's index in locs.list (nil where none; the slice is empty or as long as
 	// the list), and the stock-sharing grants the tenant gave, by tenant id.
 	locs       *locations
-	locStock   []*table[uint32]
+	locStock   []*stockList
 	grants     map[string]Grant
 	locOrphans map[string]map[string]uint32 // Key(code) → part number → stock+1, for parts the catalog lacks
 

@@ -57,6 +57,11 @@ FEEDLOAD=$DIR/bin/feedload
 elapsed() { awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$1"; }
 peak_mib() { awk -F': ' '/Maximum resident set size/ {printf "%.0f", $2/1024}' "$1"; }
 
+# A catalog generated before the generator wrote stores and own parts is regenerated.
+if [ -f "$SRC/tenants.json" ] && ! grep -q '"locations"' "$SRC/tenants.json"; then
+  echo "eu.sh: $SRC predates stores and own parts in tenants.json: generating it again" >&2
+  rm -rf "$SRC"
+fi
 if [ ! -f "$SRC/fitments.csv" ] && [ ! -f "$SRC/fitments.csv.gz" ] && [ ! -f "$SRC/fitments.csv.zst" ]; then
   /usr/bin/time -v bin/fitctl gen --profile "$PROFILE" --seed 1 --out "$SRC" > "$RUN/gen.log" 2> "$RUN/gen.time"
 fi
@@ -220,6 +225,7 @@ bg_rate=$(sed -n 's/^| [^|]* | \([0-9,]* rows\/s\).*/\1/p' "$RUN/feed-background
   echo '```'
   grep -E '^(makes|fitment rows|rejected|wrote)' "$RUN/build.time" "$RUN/build.log" -h || true
   echo "$demo_line"
+  grep -m1 '^also loaded:' "$RUN/demo.log" || true
   cat "$RUN/paths.txt"
   echo '```'
   echo

@@ -477,8 +477,8 @@ func (v *View) withLocations(next *View, ch *Change, out *Outcome, res *Change) 
 		}
 	}
 	if len(ch.LocationStock) > 0 || ch.ReplaceLocationStock {
-		writers := map[int]*stockWriter{} // by location index
-		named := map[int]*roaring.Bitmap{}        // full sync: per location, the parts its rows name
+		writers := map[int]*stockWriter{}  // by location index
+		named := map[int]*roaring.Bitmap{} // full sync: per location, the parts its rows name
 		for i, r := range ch.LocationStock {
 			li, ok := next.locs.byKey[snapshot.Key(r.Location)]
 			if !ok {

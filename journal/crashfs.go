@@ -35,6 +35,7 @@ type CrashFS struct {
 	live    map[string]*inode // the namespace as the running system sees it
 	durable map[string]*inode // the namespace a crash keeps
 	epoch   int               // bumped by Crash; handles of older epochs are dead
+	off     bool              // PowerOff was called: every operation fails until Crash
 	fault   func(op Op, name string) error
 	page    int // the unit in which CrashPartial persists unsynced data
 }
@@ -69,7 +70,7 @@ func (o Op) String() string {
 	return "unknown"
 }
 
-// errCrashed is what a handle opened before a Crash returns.
+// errCrashed is what a handle opened before a Crash returns, and every call after PowerOff.
 var errCrashed = errors.New("file handle did not survive the crash")
 
 // NewCrashFS returns an empty CrashFS.
@@ -140,7 +141,23 @@ func (c *CrashFS) SlowSync(d time.Duration) {
 
 // Crash simulates a power loss followed by a reboot: every byte and every directory change
 // not made durable is lost.
+//
+// Goroutines of the process that "died" may still be running after Crash, and calls they
+// make by path (open, rename, remove, sync of a directory) would reach the rebooted file
+// system, which no dead process can do. Where that matters, call PowerOff first, wait for
+// them to stop, then Crash.
 func (c *CrashFS) Crash() { c.crash(nil) }
+
+// PowerOff makes every operation that could change the disk fail (opens, writes, syncs,
+// truncates, renames, removes, directory syncs, by handle or by path) and ReadDir too,
+// until the next Crash or CrashPartial: the machine is off, and nothing the running code
+// does reaches the disk.
+// Data not yet synced is lost at the Crash that follows.
+func (c *CrashFS) PowerOff() {
+	c.mu.Lock()
+	c.off = true
+	c.mu.Unlock()
+}
 
 // CrashPartial is Crash on a disk that wrote some of the unsynced data before it lost
 // power, in no particular order. For a file that was only appended to since its last
@@ -158,6 +175,7 @@ func (c *CrashFS) crash(r *rand.Rand) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.epoch++
+	c.off = false
 	c.live = make(map[string]*inode, len(c.durable))
 	for name, ino := range c.durable {
 		c.live[name] = ino
@@ -231,8 +249,11 @@ func (c *CrashFS) WriteFile(name string, data []byte) error {
 
 func (c *CrashFS) inject(op Op, name string) error {
 	c.mu.Lock()
-	f := c.fault
+	f, off := c.fault, c.off
 	c.mu.Unlock()
+	if off {
+		return errCrashed // every operation that changes anything comes here first
+	}
 	if f == nil {
 		return nil
 	}
@@ -324,7 +345,10 @@ func (c *CrashFS) ReadDir(dir string) ([]string, error) {
 	dir = filepath.Clean(dir)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.hasDir(dir) {
+	switch {
+	case c.off:
+		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: errCrashed}
+	case !c.hasDir(dir):
 		return nil, &fs.PathError{Op: "readdir", Path: dir, Err: fs.ErrNotExist}
 	}
 	names := c.children(dir)

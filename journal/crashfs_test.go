@@ -147,6 +147,42 @@ func TestCrashFSHandles(t *testing.T) {
 	}
 }
 
+// After PowerOff nothing reaches the disk, by handle or by path, until the Crash that
+// reboots it.
+func TestCrashFSPowerOff(t *testing.T) {
+	c := NewCrashFS()
+	c.MkdirAll("d")
+	f, _ := c.OpenFile("d/a", os.O_RDWR|os.O_CREATE, 0o600)
+	f.Write([]byte("synced"))
+	f.Sync()
+	c.SyncDir("d")
+	f.Write([]byte(" lost"))
+	c.PowerOff()
+	for what, err := range map[string]error{
+		"Write":    func() error { _, err := f.Write([]byte("x")); return err }(),
+		"Sync":     f.Sync(),
+		"OpenFile": func() error { _, err := c.OpenFile("d/b", os.O_RDWR|os.O_CREATE, 0o600); return err }(),
+		"Rename":   c.Rename("d/a", "d/c"),
+		"Remove":   c.Remove("d/a"),
+		"SyncDir":  c.SyncDir("d"),
+		"ReadDir":  func() error { _, err := c.ReadDir("d"); return err }(),
+	} {
+		if !errors.Is(err, errCrashed) {
+			t.Errorf("%s after PowerOff: got %v, want the crash error", what, err)
+		}
+	}
+	c.Crash()
+	if names, err := c.ReadDir("d"); err != nil || len(names) != 1 || names[0] != "a" {
+		t.Errorf("after the reboot: ReadDir got %v, %v; want [a]", names, err)
+	}
+	if data, _ := c.ReadFile("d/a"); string(data) != "synced" {
+		t.Errorf("after the reboot: d/a holds %q, want the synced %q", data, "synced")
+	}
+	if _, err := c.OpenFile("d/b", os.O_RDWR|os.O_CREATE, 0o600); err != nil {
+		t.Errorf("OpenFile after the reboot: %v", err)
+	}
+}
+
 // CrashPartial keeps, of what was appended since the last sync, some of the pages below
 // some size, in any order; the rest reads as zeros. The synced bytes are always kept, even
 // in a page that was not written, and nothing of an overwrite is.

@@ -69,16 +69,19 @@ func TestDeterministic(t *testing.T) {
 	}
 }
 
-// feedFiles lists the feed files of a generated directory, as paths relative to it.
+// feedFiles lists the feed files (offers, location stock) and the own parts and vehicles of
+// a generated directory, as paths relative to it.
 func feedFiles(t *testing.T, dir string) []string {
 	t.Helper()
-	es, err := os.ReadDir(filepath.Join(dir, feedsDir))
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, e := range es {
-		out = append(out, feedsDir+"/"+e.Name())
+	for _, sub := range []string{feedsDir, ownDir} {
+		es, err := os.ReadDir(filepath.Join(dir, sub))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range es {
+			out = append(out, sub+"/"+e.Name())
+		}
 	}
 	return out
 }
@@ -102,15 +105,23 @@ func TestCompressedMatchesPlain(t *testing.T) {
 		// The same tenants, except that each names its compressed feed.
 		tenants := readTenants(t, dir)
 		for i := range tenants {
-			if tenants[i].Offers == "" {
-				continue
+			for _, name := range []*string{&tenants[i].Offers, &tenants[i].LocationStock} {
+				if *name == "" {
+					continue
+				}
+				f, ok := strings.CutSuffix(*name, "."+string(c))
+				if !ok {
+					t.Errorf("Generate(tiny, 7, %s): tenant %s feed %q", c, tenants[i].ID, *name)
+				}
+				files = append(files, f)
+				*name = f
 			}
-			f, ok := strings.CutSuffix(tenants[i].Offers, "."+string(c))
-			if !ok {
-				t.Errorf("Generate(tiny, 7, %s): tenant %s offers %q", c, tenants[i].ID, tenants[i].Offers)
+			// Own parts and vehicles are always plain.
+			for _, f := range []string{tenants[i].OwnParts, tenants[i].OwnVehicles} {
+				if f != "" && !bytes.Equal(readAll(t, filepath.Join(dir, f)), readAll(t, filepath.Join(plain, f))) {
+					t.Errorf("Generate(tiny, 7, %s): %s differs from the plain run's", c, f)
+				}
 			}
-			files = append(files, f)
-			tenants[i].Offers = f
 		}
 		if !reflect.DeepEqual(tenants, plainTenants) {
 			t.Errorf("Generate(tiny, 7, %s): tenants.json differs from the plain one beyond the feed names", c)
@@ -206,6 +217,9 @@ func TestCountsAndValidity(t *testing.T) {
 			if st.UniversalParts == 0 {
 				t.Errorf("universal parts: got 0, want about 1%%")
 			}
+			if r.profile == "small" {
+				checkNetworkShape(t, dir, st)
+			}
 		})
 	}
 }
@@ -268,12 +282,15 @@ func validEAN(s string) bool {
 	return int(s[12]-'0') == (10-sum%10)%10
 }
 
+// vkey is a vehicle's natural key without its year.
+type vkey struct{ make, model, sub string }
+
 // checkCatalog validates the three CSV files against the format spec, independently of the
-// generator's internals, and returns the counts they imply.
+// generator's internals, and the tenants' files against the catalog, and returns the counts
+// they imply.
 func checkCatalog(t *testing.T, dir string) Stats {
 	t.Helper()
 	var st Stats
-	type vkey struct{ make, model, sub string }
 	vyears := map[vkey]map[int]bool{}
 	spelling := map[string]string{} // lower(make/model) -> spelling
 	makes := map[string]bool{}
@@ -317,7 +334,16 @@ func checkCatalog(t *testing.T, dir string) Stats {
 	pns := map[string]bool{}
 	brandOf := map[string]string{} // lower(part number) -> brand
 	brands := map[string]bool{}
+	categories := map[string]bool{} // every path of the catalog's tree
 	for i, r := range parts {
+		for c := r[3]; c != ""; {
+			categories[c] = true
+			i := strings.LastIndex(c, " > ")
+			if i < 0 {
+				break
+			}
+			c = c[:i]
+		}
 		pn := strings.ToLower(r[0])
 		if pn == "" || pns[pn] {
 			t.Fatalf("parts.csv:%d: empty or repeated part number %q", i+2, r[0])
@@ -396,21 +422,30 @@ func checkCatalog(t *testing.T, dir string) Stats {
 
 	tenants := readTenants(t, dir)
 	st.Tenants = len(tenants)
+	cat := &catalogFacts{vyears: vyears, brandOf: brandOf, categories: categories}
+	byID := map[string]*Tenant{}
+	for i := range tenants {
+		byID[tenants[i].ID] = &tenants[i]
+	}
 	for _, tn := range tenants {
 		for _, pn := range append(slices.Clone(tn.Activate), tn.Deactivate...) {
 			if !pns[strings.ToLower(pn)] {
 				t.Errorf("tenant %s: unknown part %q", tn.ID, pn)
 			}
 		}
-		checkOffers(t, dir, tn, brandOf, &st)
+		own := checkOwn(t, dir, tn, cat, &st)
+		stocked := checkOffers(t, dir, tn, brandOf, own, &st)
+		checkLocations(t, dir, tn, byID, stocked, &st)
 	}
 	return st
 }
 
-// checkOffers validates a tenant's feed and aliases against parts.csv and its visible catalog,
-// and adds them to st.
-func checkOffers(t *testing.T, dir string, tn Tenant, brandOf map[string]string, st *Stats) {
+// checkOffers validates a tenant's feed and aliases against parts.csv, its visible catalog and
+// its own parts (lower-case numbers), and adds them to st. It returns the parts of the feed
+// with a tracked stock (lower-case).
+func checkOffers(t *testing.T, dir string, tn Tenant, brandOf map[string]string, own map[string]bool, st *Stats) map[string]bool {
 	t.Helper()
+	stockedSet := map[string]bool{}
 	lower := func(pns []string) map[string]bool {
 		m := map[string]bool{}
 		for _, pn := range pns {
@@ -436,11 +471,15 @@ func checkOffers(t *testing.T, dir string, tn Tenant, brandOf map[string]string,
 		if want := feedsDir + "/" + tn.ID + ".csv"; tn.Offers != want {
 			t.Errorf("tenant %s offers: got %q, want %q", tn.ID, tn.Offers, want)
 		}
-		stocked := 0
+		stocked, ownRows := 0, 0
 		for i, r := range readCSV(t, filepath.Join(dir, tn.Offers), []string{"partNumber", "price", "stock"}) {
 			at := fmt.Sprintf("%s:%d", tn.Offers, i+2)
 			pn := strings.ToLower(r[0])
 			switch {
+			case own[pn] && !priced[pn]:
+				ownRows++
+			case ownRows > 0:
+				t.Fatalf("%s: part %q after the own parts, or an own part priced twice", at, r[0])
 			case brandOf[pn] == "":
 				t.Fatalf("%s: unknown part %q", at, r[0])
 			case !subscribed(pn) && !act[pn]:
@@ -457,14 +496,17 @@ func checkOffers(t *testing.T, dir string, tn Tenant, brandOf map[string]string,
 					t.Fatalf("%s: stock %q", at, r[2])
 				}
 				stocked++
+				stockedSet[pn] = true
 			}
 		}
-		if len(priced) != tn.PricedItems || stocked != tn.StockedItems {
-			t.Errorf("tenant %s: pricedItems, stockedItems %d, %d; the file has %d, %d", tn.ID, tn.PricedItems, tn.StockedItems, len(priced), stocked)
+		if len(priced) != tn.PricedItems || stocked != tn.StockedItems || ownRows != tn.OwnPricedItems {
+			t.Errorf("tenant %s: pricedItems, stockedItems, ownPricedItems %d, %d, %d; the file has %d, %d, %d",
+				tn.ID, tn.PricedItems, tn.StockedItems, tn.OwnPricedItems, len(priced), stocked, ownRows)
 		}
 		st.Feeds++
 		st.PricedItems += len(priced)
 		st.StockedItems += stocked
+		st.OwnPricedItems += ownRows
 	}
 	switch tn.Type {
 	case TypeDataProvider:
@@ -510,6 +552,7 @@ func checkOffers(t *testing.T, dir string, tn Tenant, brandOf map[string]string,
 		t.Errorf("%s %s: has aliases", tn.Type, tn.ID)
 	}
 	st.Aliases += len(tn.Aliases)
+	return stockedSet
 }
 
 // validPrice: a positive decimal with two decimals and a shop's ending.

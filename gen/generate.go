@@ -26,9 +26,27 @@ const (
 
 func newRand(seed, stream uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, stream)) }
 
+// usedKinds lists the kinds that some catalog part has, so whose categories the catalog's
+// tree holds.
+func usedKinds(partKinds []uint8) []int {
+	var seen [256]bool
+	for _, k := range partKinds {
+		seen[k] = true
+	}
+	var out []int
+	for k := range kinds {
+		if seen[k] {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
 // Generate writes vehicles.csv, parts.csv, fitments.csv, the tenants' offer feeds
-// feeds/<tenant-id>.csv (all compressed as opts says) and tenants.json into outDir, creating
-// it if needed.
+// feeds/<tenant-id>.csv and the chains' location stock feeds/<tenant-id>-locations.csv (all
+// compressed as opts says), the own vehicles and parts of some tenants,
+// own/<tenant-id>-vehicles.csv and own/<tenant-id>-parts.ndjson (always plain), and
+// tenants.json into outDir, creating it if needed.
 func Generate(p Profile, seed uint64, outDir string, opts Options) (Stats, error) {
 	var st Stats
 	if opts.Compress == "" {
@@ -65,8 +83,31 @@ func Generate(p Profile, seed uint64, outDir string, opts Options) (Stats, error
 
 	tenants := makeTenants(p, brands, newRand(seed, streamTenants))
 	st.Tenants = len(tenants)
+	if err := makeNetwork(brands, tenants, seed); err != nil {
+		return st, err
+	}
+	for i := range tenants {
+		t := &tenants[i]
+		st.Grants += len(t.Grants)
+		stores := 0
+		for _, l := range t.Locations {
+			if l.LinkedTenantID != "" {
+				st.Dealers++
+			} else {
+				stores++
+			}
+		}
+		st.Stores += stores
+		if stores > 0 {
+			st.Chains++
+		}
+	}
+	owns, err := makeOwn(u, brands, usedKinds(partKinds), tenants, seed, outDir, &st)
+	if err != nil {
+		return st, err
+	}
 	if p.PricedItems > 0 {
-		if err := writeOffers(p, brands, partKinds, tenants, seed, outDir, opts.Compress, &st); err != nil {
+		if err := writeOffers(p, brands, partKinds, tenants, owns, seed, outDir, opts.Compress, &st); err != nil {
 			return st, err
 		}
 	}

@@ -14,15 +14,19 @@ import (
 
 // Offers are the tenants' commercial data, as a POS or ERP would push it: one feed file per
 // tenant, feeds/<tenant-id>.csv (.csv.gz, .csv.zst), header partNumber,price,stock, one row per
-// priced item in catalog order (brands in catalog order, parts by index). price has two
+// priced item in catalog order (brands in catalog order, parts by index), then the tenant's
+// priced own parts (Tenant.OwnPricedItems rows, in the order of its own parts file). price has two
 // decimals in the tenant's currency; stock is a non-negative integer, or the word null when the
 // tenant does not track it. tenants.json names the file and its counts, and carries the tenant's
 // SKU aliases.
 //
 // Every priced part is visible to its tenant (a subscribed brand's part that is not
-// deactivated, or an activated one); a MANUFACTURER prices exactly its own brand's visible
-// parts; a DATA_PROVIDER prices nothing. The other types price a share of their visible parts
-// drawn per tenant and scaled so that the total lands on Profile.PricedItems.
+// deactivated, or an activated one, or one of its own parts); a MANUFACTURER prices exactly
+// its own brand's visible parts; a DATA_PROVIDER prices nothing. The other types price a share
+// of their visible catalog parts drawn per tenant and scaled so that the total lands on
+// Profile.PricedItems; a tenant that shares its stock with a manufacturer prices enough that
+// some 30 parts of that brand are expected among its rows. A tenant's priced own parts (see
+// own.go) follow its catalog rows, at the end of the feed.
 
 // feedsDir is the directory of the feed files, relative to the catalog directory.
 const feedsDir = "feeds"
@@ -129,7 +133,14 @@ type offerPlan struct {
 	subscribed         []bool // by brand index
 	// activated and deactivated are global part indexes (brand.firstIdx + k), ascending.
 	activated, deactivated []int
+	// minPriced is the least the tenant prices: enough that about sharedParts parts of
+	// each brand it shares its stock with are expected among its rows.
+	minPriced int
 }
+
+// sharedParts is how many parts of a manufacturer's brand a reseller that shares its stock
+// with that manufacturer is expected to price at least.
+const sharedParts = 30
 
 // planOffers draws every tenant's offer parameters and scales the shares so that the total
 // lands on p.PricedItems. It needs only the brand table and the tenants, not the parts.
@@ -151,6 +162,14 @@ func planOffers(p Profile, brands []brand, idx *partIndex, tenants []Tenant, see
 		return slices.Compact(out), nil
 	}
 	demo := p.Tenants <= 3 // the hand-checkable tenants of makeTenants
+
+	// A manufacturer tenant's own brand, for the resellers that share their stock with it.
+	brandOf := make(map[string]int, len(tenants))
+	for i := range tenants {
+		if t := &tenants[i]; t.Type == TypeManufacturer && len(t.Brands) == 1 {
+			brandOf[t.ID] = byName[t.Brands[0]]
+		}
+	}
 	plans := make([]offerPlan, len(tenants))
 	fixed := 0 // manufacturers' rows, not scaled
 	for i := range tenants {
@@ -211,6 +230,12 @@ func planOffers(p Profile, brands []brand, idx *partIndex, tenants []Tenant, see
 			fixed += inBrands
 		default:
 			pl.candidates = inBrands + len(pl.activated)
+			for _, g := range t.Grants {
+				if bi, ok := brandOf[g.TenantID]; ok && pl.subscribed[bi] {
+					pl.minPriced = max(pl.minPriced, int(math.Ceil(float64(sharedParts*pl.candidates)/float64(brands[bi].parts))))
+				}
+			}
+			pl.minPriced = min(pl.minPriced, pl.candidates)
 		}
 	}
 
@@ -221,7 +246,7 @@ func planOffers(p Profile, brands []brand, idx *partIndex, tenants []Tenant, see
 	want := float64(max(0, p.PricedItems-fixed))
 	pricedOf := func(pl *offerPlan, s float64) float64 {
 		n := float64(pl.candidates)
-		return min(n, s*pl.share*math.Pow(n, pricedExp))
+		return max(float64(pl.minPriced), min(n, s*pl.share*math.Pow(n, pricedExp)))
 	}
 	total := func(s float64) float64 {
 		sum := 0.0
@@ -370,8 +395,10 @@ func appendCents(b []byte, cents int64) []byte {
 	return append(b, '.', byte('0'+c/10), byte('0'+c%10))
 }
 
-// writeOffers writes every pricing tenant's feed and fills in its tenants.json fields.
-func writeOffers(p Profile, brands []brand, partKinds []uint8, tenants []Tenant, seed uint64, dir string, c Compression, st *Stats) error {
+// writeOffers writes every pricing tenant's feed, with its priced own parts (owns, by tenant
+// index, nil where none) last, and every chain's location stock, and fills in their
+// tenants.json fields.
+func writeOffers(p Profile, brands []brand, partKinds []uint8, tenants []Tenant, owns []*ownSet, seed uint64, dir string, c Compression, st *Stats) error {
 	idx := newPartIndex(brands)
 	plans, err := planOffers(p, brands, idx, tenants, seed)
 	if err != nil {
@@ -380,28 +407,67 @@ func writeOffers(p Profile, brands []brand, partKinds []uint8, tenants []Tenant,
 	if err := os.MkdirAll(filepath.Join(dir, feedsDir), 0o755); err != nil {
 		return err
 	}
+	// The stores' share of their chain's stocked items, scaled so that the profile's
+	// location stock stays within its budget.
+	expected := 0.0
+	for i := range tenants {
+		expected += expectedStoreRows(float64(plans[i].priced)*plans[i].track) * float64(openStores(&tenants[i]))
+	}
+	scale := 1.0
+	if budget := float64(locationStockBudget(p)); expected > budget {
+		scale = budget / expected
+	}
 	base := basePrices(seed, partKinds)
 	var buf []byte
+	var stocked []int32
 	for i := range tenants {
 		t, pl := &tenants[i], &plans[i]
-		if pl.priced == 0 {
+		own := owns[i]
+		if pl.priced == 0 && own == nil {
 			continue
 		}
 		o, err := createCSV(dir, path.Join(feedsDir, t.ID), c)
 		if err != nil {
 			return err
 		}
-		aliased, stocked := writeFeed(o, t, pl, brands, base, currencyFactor[t.Currency]*pl.markup, &buf)
+		chain := openStores(t) > 0
+		var keep *[]int32
+		if chain {
+			stocked = stocked[:0]
+			keep = &stocked
+		}
+		factor := currencyFactor[t.Currency] * pl.markup
+		aliased, withStock := writeFeed(o, t, pl, brands, base, factor, &buf, keep)
+		if own != nil {
+			n, s := writeOwnOffers(o, own, pl.style, factor, newRand(seed, streamOwnOffers^uint64(i)<<32), keep)
+			t.OwnPricedItems = n
+			withStock += s
+		}
 		if err := o.Close(); err != nil {
 			return err
 		}
+		if o.rows == 1 { // own parts, none of them priced
+			if err := os.Remove(o.path); err != nil {
+				return err
+			}
+			continue
+		}
 		t.Offers = path.Join(feedsDir, filepath.Base(o.path))
-		t.PricedItems, t.StockedItems = o.rows-1, stocked
+		t.PricedItems, t.StockedItems = o.rows-1, withStock
 		t.Aliases = makeAliases(aliased, pl, idx)
 		st.Feeds++
 		st.PricedItems += t.PricedItems
-		st.StockedItems += stocked
+		st.StockedItems += withStock
+		st.OwnPricedItems += t.OwnPricedItems
 		st.Aliases += len(t.Aliases)
+		if chain {
+			name, rows, err := writeLocationStock(dir, c, t, stocked, brands, own, scale, newRand(seed, streamLocationStock^uint64(i)<<32))
+			if err != nil {
+				return err
+			}
+			t.LocationStock, t.LocationStockRows = name, rows
+			st.LocationStockRows += rows
+		}
 	}
 	return nil
 }
@@ -409,7 +475,9 @@ func writeOffers(p Profile, brands []brand, partKinds []uint8, tenants []Tenant,
 // writeFeed streams one tenant's rows: it walks the tenant's candidates in catalog order and
 // keeps exactly pl.priced of them (selection sampling), so counts are known in advance. It
 // returns the part numbers chosen for aliases and the number of rows with a tracked stock.
-func writeFeed(o *csvFile, t *Tenant, pl *offerPlan, brands []brand, base []float32, factor float64, buf *[]byte) (aliased []string, stocked int) {
+//
+// keep, when not nil, receives the global part index of every row with a tracked stock.
+func writeFeed(o *csvFile, t *Tenant, pl *offerPlan, brands []brand, base []float32, factor float64, buf *[]byte, keep *[]int32) (aliased []string, stocked int) {
 	rng := pl.rng
 	o.fields("partNumber", "price", "stock")
 	o.endRow()
@@ -430,6 +498,9 @@ func writeFeed(o *csvFile, t *Tenant, pl *offerPlan, brands []brand, base []floa
 			b = appendInt(b[:0], stockLevel(rng))
 			o.bytesField(b)
 			stocked++
+			if keep != nil {
+				*keep = append(*keep, int32(br.firstIdx+k))
+			}
 		} else {
 			o.field("null")
 		}

@@ -19,6 +19,9 @@ func TestOfferPlan(t *testing.T) {
 			p, _ := ProfileByName(name)
 			brands := makeBrands(p.Brands, p.Parts, newRand(seed, streamBrands))
 			tenants := makeTenants(p, brands, newRand(seed, streamTenants))
+			if err := makeNetwork(brands, tenants, seed); err != nil {
+				t.Fatal(err)
+			}
 			plans, err := planOffers(p, brands, newPartIndex(brands), tenants, seed)
 			if err != nil {
 				t.Fatalf("planOffers(%s, %d): %v", name, seed, err)
@@ -45,6 +48,15 @@ func TestOfferPlan(t *testing.T) {
 				default:
 					if pl.priced < min(1, visible) || pl.priced > visible || pl.candidates != visible {
 						t.Errorf("%s/%d: %s prices %d of %d candidates, sees %d", name, seed, tn.ID, pl.priced, pl.candidates, visible)
+					}
+					// Enough of each brand it shares its stock for: about sharedParts parts.
+					for _, g := range tn.Grants {
+						m := tenants[slices.IndexFunc(tenants, func(x Tenant) bool { return x.ID == g.TenantID })]
+						b := brands[slices.IndexFunc(brands, func(b brand) bool { return b.name == m.Brands[0] })]
+						if want := min(b.parts, sharedParts); float64(pl.priced)*float64(b.parts)/float64(pl.candidates) < float64(want)*0.99 {
+							t.Errorf("%s/%d: %s shares with %s but expects %.1f of its %d parts priced, want %d",
+								name, seed, tn.ID, m.ID, float64(pl.priced)*float64(b.parts)/float64(pl.candidates), b.parts, want)
+						}
 					}
 				}
 				if tn.Type == TypeStandard || tn.Type == TypeRetail {
@@ -309,7 +321,8 @@ func TestEUOffers(t *testing.T) {
 }
 
 // TestOffersLeaveCatalogAlone: offers draw from their own stream, so a profile with or without
-// them writes the same catalog and the same tenants.json apart from the offer fields.
+// them writes the same catalog, the same own parts and vehicles, and the same tenants.json
+// apart from the offer and location-stock fields.
 func TestOffersLeaveCatalogAlone(t *testing.T) {
 	p, _ := ProfileByName("tiny")
 	with, without := t.TempDir(), t.TempDir()
@@ -330,7 +343,13 @@ func TestOffersLeaveCatalogAlone(t *testing.T) {
 		if a[i].Offers == "" {
 			t.Errorf("tenant %s: no offers", a[i].ID)
 		}
-		a[i].Offers, a[i].PricedItems, a[i].StockedItems, a[i].Aliases = "", 0, 0, nil
+		a[i].Offers, a[i].PricedItems, a[i].StockedItems, a[i].Aliases, a[i].OwnPricedItems = "", 0, 0, nil, 0
+		a[i].LocationStock, a[i].LocationStockRows = "", 0
+	}
+	for _, f := range feedFiles(t, with) {
+		if strings.HasPrefix(f, ownDir+"/") && !bytes.Equal(readAll(t, filepath.Join(with, f)), readAll(t, filepath.Join(without, f))) {
+			t.Errorf("Generate(tiny, 5): %s changes with offers", f)
+		}
 	}
 	if !reflect.DeepEqual(a, b) {
 		t.Errorf("Generate(tiny, 5): tenants change with offers beyond the offer fields")

@@ -78,5 +78,15 @@ type Stats struct {
 	Feeds          int // offer feed files, one per tenant that prices anything
 	PricedItems    int // rows over all feeds
 	StockedItems   int // rows with a tracked stock
+	OwnPricedItems int // rows of own parts
 	Aliases        int
+
+	Chains            int // tenants with stores of their own
+	Stores            int // their locations
+	Dealers           int // manufacturers' locations linked to another tenant
+	LocationStockRows int
+	Grants            int
+	OwnTenants        int // tenants with own parts and vehicles
+	OwnParts          int
+	OwnVehicles       int // expanded (one a year)
 }

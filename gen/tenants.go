@@ -8,8 +8,8 @@ import (
 	"strings"
 )
 
-// Tenant is one entry of tenants.json. Later data (prices, stock, locations, dealers) is added as
-// further fields with omitempty, so older files keep parsing.
+// Tenant is one entry of tenants.json. Later data is added as further fields with omitempty, so
+// older files keep parsing. Paths are relative to the catalog directory, with '/'.
 type Tenant struct {
 	ID       string `json:"id"`
 	Name     string `json:"name"`
@@ -33,6 +33,30 @@ type Tenant struct {
 	StockedItems int `json:"stockedItems,omitempty"`
 	// Aliases are the tenant's SKU aliases, each for a part of its feed.
 	Aliases []Alias `json:"aliases,omitempty"`
+	// OwnPricedItems of the PricedItems rows are the tenant's own parts: the last rows of
+	// Offers.
+	OwnPricedItems int `json:"ownPricedItems,omitempty"`
+
+	// Locations are the tenant's stores (a RETAIL chain's, code S01, S02, …) or dealers (a
+	// MANUFACTURER's, code D0001, …, each a shop of the reseller tenant its linkedTenantId
+	// names), in code order, as PUT /api/app/locations takes them (see network.go).
+	Locations []Location `json:"locations,omitempty"`
+	// LocationStock is a chain's stock per store, feeds/<id>-locations.csv (.csv.gz,
+	// .csv.zst): location,part_number,stock (see locstock.go); LocationStockRows its rows.
+	LocationStock     string `json:"locationStock,omitempty"`
+	LocationStockRows int    `json:"locationStockRows,omitempty"`
+	// Grants are the stock-sharing grants the tenant gives (a reseller to the
+	// manufacturers that list its shops), by tenant id.
+	Grants []Grant `json:"grants,omitempty"`
+
+	// OwnVehicles is the tenant's own vehicles, own/<id>-vehicles.csv in the columns of
+	// vehicles.csv; OwnVehicleCount the vehicles (one a year) its rows make. OwnParts is its
+	// own parts, own/<id>-parts.ndjson, one POST /api/app/tenant-parts object a line, with
+	// fitments to its own and to catalog vehicles; OwnPartCount their number. See own.go.
+	OwnVehicles     string `json:"ownVehicles,omitempty"`
+	OwnVehicleCount int    `json:"ownVehicleCount,omitempty"`
+	OwnParts        string `json:"ownParts,omitempty"`
+	OwnPartCount    int    `json:"ownPartCount,omitempty"`
 }
 
 // Tenant types of the domain model.

@@ -41,6 +41,9 @@ func runGen(args []string) error {
 	fmt.Fprintf(os.Stderr, "  parts:    %d (%d universal), %d brands\n", st.Parts, st.UniversalParts, st.Brands)
 	fmt.Fprintf(os.Stderr, "  fitments: %d rows, %d links after expansion\n", st.FitmentRows, st.FitmentLinks)
 	fmt.Fprintf(os.Stderr, "  tenants:  %d\n", st.Tenants)
-	fmt.Fprintf(os.Stderr, "  offers:   %d feeds, %d priced items (%d with stock), %d aliases\n", st.Feeds, st.PricedItems, st.StockedItems, st.Aliases)
+	fmt.Fprintf(os.Stderr, "  offers:   %d feeds, %d priced items (%d with stock, %d own parts), %d aliases\n", st.Feeds, st.PricedItems, st.StockedItems, st.OwnPricedItems, st.Aliases)
+	fmt.Fprintf(os.Stderr, "  stores:   %d chains with %d stores, %d location-stock rows\n", st.Chains, st.Stores, st.LocationStockRows)
+	fmt.Fprintf(os.Stderr, "  dealers:  %d linked to resellers, %d stock-sharing grants\n", st.Dealers, st.Grants)
+	fmt.Fprintf(os.Stderr, "  own:      %d tenants with %d own parts and %d own vehicles\n", st.OwnTenants, st.OwnParts, st.OwnVehicles)
 	return nil
 }

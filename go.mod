@@ -33,4 +33,5 @@ require (
 	github.com/valyala/tcplisten v1.0.0 // indirect
 	golang.org/x/net v0.26.0 // indirect
 	golang.org/x/sys v0.46.0 // indirect
+	golang.org/x/text v0.44.0 // indirect
 )

@@ -44,6 +44,8 @@ type catalog struct {
 	groups groupParts      // part sets of years and make-years, built on demand (counts.go)
 	langs  map[string]bool // languages some part name is translated into
 	frags  fragments       // encoded part summaries, built on demand (render.go)
+
+	suggest suggestOnce // type-ahead dictionaries, built on demand (suggest.go)
 }
 
 func newCatalog(c *snapshot.Catalog, version string) *catalog {

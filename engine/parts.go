@@ -226,6 +226,7 @@ func (v *View) Categories() []CategoryRef {
 				used[c] = true
 			}
 		}
+		v.catUsed = used
 		v.categories = []CategoryRef{}
 		for i, c := range k.Categories {
 			if !used[i] {

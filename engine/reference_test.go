@@ -1340,6 +1340,13 @@ func TestEngineMatchesReferenceModelLarge(t *testing.T) {
 	}
 	label := fmt.Sprintf("large (seed %d)", seed)
 	compare(t, label, e, m, tenants, ck)
+	for i, rt := range tenants {
+		v, _ := e.View(fmt.Sprintf("t%d", i))
+		ref := newSuggestRef(cat, m, rt)
+		for _, q := range suggestQueries(r, cat, 15) {
+			checkSuggest(t, fmt.Sprintf("%s tenant %d q=%q", label, i, q), v, ref, q, "de", 10)
+		}
+	}
 	changeAndCompare(t, r, label, e, m, tenants, 8, ck)
 
 	e2 := engine.New()

@@ -83,6 +83,7 @@ type visibility struct {
 	} // by snapshot.VehicleType, 0 = any type
 	catsOnce   sync.Once
 	categories []CategoryRef
+	catUsed    []bool // by category: a visible part is in it or below (with categories)
 
 	ext []int // visible own vehicles (indexes into the view's extension)
 }

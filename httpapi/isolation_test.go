@@ -59,6 +59,7 @@ func TestIsolation(t *testing.T) {
 		"/api/t/dealers", "/api/t/dealers/stock?partNumber=EBC-1&lat=60&lng=24", "/api/t/parts/OWN-1",
 		"/api/t/parts?vehicleId=" + ownVehicle, "/api/t/vehicles?modelId=" + snapshot.ModelID("Can-Am", "Renegade") + "&year=2021",
 		"/api/app/locations", "/api/app/locations/HQ/stock", "/api/app/stock-sharing", "/api/app/tenant-parts", "/api/app/tenant-vehicles",
+		"/api/t/suggest?q=own", "/api/t/suggest?q=own-1", "/api/t/suggest?q=part&limit=20", "/api/t/suggest?q=h",
 	}
 	leak := map[string][]string{ // tenant → markers of the other tenant
 		"a": {".22", "1022", "2022", "pos-b", "token-b", "shared-sku", "shop 22", "City-22", "3022", "G22", "part 22", "note-22"},

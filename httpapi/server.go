@@ -194,6 +194,7 @@ func (s *Server) routes() {
 	s.route("/api/t/config", get(s.config))
 	s.route("/api/t/dealers", get(s.dealers))
 	s.route("/api/t/dealers/stock", get(s.dealerStock))
+	s.route("/api/t/suggest", get(s.suggest))
 
 	s.route("/api/integrations/stock-feed", handlers{http.MethodPost: s.stockFeed})
 	s.route("/api/integrations/price-feed", handlers{http.MethodPost: s.priceFeed})

@@ -110,6 +110,7 @@ func run() error {
 			}
 			srv.SetReady(true)
 			fmt.Printf("ready: catalog %s\n", eng.Version())
+			go eng.PrepareSuggest() // type-ahead's dictionaries, off the cold start
 			loaded = nil
 		case err := <-served:
 			return err

@@ -44,6 +44,7 @@ type catalog struct {
 	groups groupParts      // part sets of years and make-years, built on demand (counts.go)
 	langs  map[string]bool // languages some part name is translated into
 	frags  fragments       // encoded part summaries, built on demand (render.go)
+	names  lazyNames       // the vehicle-name index, built on demand (vindex.go)
 }
 
 func newCatalog(c *snapshot.Catalog, version string) *catalog {

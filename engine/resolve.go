@@ -207,6 +207,9 @@ func parseVehicleQuery(text string) *vquery {
 		if len(a.text) >= 2 {
 			q.ccish |= 1 << i
 		}
+		if i > 0 && q.atoms[i-1].word == a.word || i+1 < n && q.atoms[i+1].word == a.word {
+			continue // digits inside a code ("VN2000", "R13") are no year
+		}
 		switch {
 		case len(a.text) == 4 && x >= 1900 && x <= 2099:
 			q.year[i] = x
@@ -401,7 +404,13 @@ type vmatch struct {
 
 // align matches the atoms of free to the name greedily: matches covering more of the name
 // first, then exact before typo, more of the query, leftmost in the query, then in the name.
-func (qt *qterms) align(nm *vname, free uint32) aligned {
+// A name with alternatives is matched to each of them on its own and the best one counts
+// (the first of equals), so the atoms of the others are left to the other fields. cov is
+// the name's coverage: the share of that alternative named, a typo's atoms at typoCredit.
+func (qt *qterms) align(nm *vname, free uint32) (a aligned, cov float64) {
+	if len(nm.alts) == 0 {
+		return a, 0
+	}
 	var buf [48]vmatch
 	ms := buf[:0]
 	for _, t := range nm.terms {
@@ -426,18 +435,75 @@ func (qt *qterms) align(nm *vname, free uint32) aligned {
 			ms[j], ms[j-1] = ms[j-1], ms[j]
 		}
 	}
-	var a aligned
-	for _, m := range ms {
-		qm, fm := spanMask(m.qi, m.qn), atomRange(int(m.fp), int(m.fp)+int(m.fn))
-		if a.q&qm != 0 || a.f&fm != 0 {
-			continue
+	cov = -1
+	for i, alt := range nm.alts {
+		var in aligned
+		for _, m := range ms {
+			qm, fm := spanMask(m.qi, m.qn), atomRange(int(m.fp), int(m.fp)+int(m.fn))
+			if fm&alt != fm || in.q&qm != 0 || in.f&fm != 0 {
+				continue
+			}
+			in.q, in.f = in.q|qm, in.f|fm
+			if m.typo {
+				in.qTypo, in.fTypo = in.qTypo|qm, in.fTypo|fm
+			}
 		}
-		a.q, a.f = a.q|qm, a.f|fm
-		if m.typo {
-			a.qTypo, a.fTypo = a.qTypo|qm, a.fTypo|fm
+		if c := altCoverage(nm, i, in.f, in.fTypo); c > cov {
+			a, cov = in, c
 		}
 	}
-	return a
+	return a, cov
+}
+
+// altPenalty is what naming a name by one of its parts costs ("tenere 700" for "XTZ690
+// (Tenere 700)", "harley" for "Harley-Davidson"): a name that is all of it wins a tie.
+const altPenalty = 0.98
+
+// altCoverage is the share of alternative i of nm that the name atoms f name, a typo's at
+// typoCredit.
+func altCoverage(nm *vname, i int, f, fTypo uint64) float64 {
+	alt := nm.alts[i]
+	c := (float64(popcount(f&alt)) - (1-typoCredit)*float64(popcount(fTypo&alt))) / float64(popcount(alt))
+	if i != int(nm.whole) {
+		c *= altPenalty
+	}
+	return c
+}
+
+// bestAlt is the alternative of nm that f covers best (the first of equals).
+func bestAlt(nm *vname, f, fTypo uint64) int {
+	best, bestCov := 0, -1.0
+	for i := range nm.alts {
+		if c := altCoverage(nm, i, f, fTypo); c > bestCov {
+			best, bestCov = i, c
+		}
+	}
+	return best
+}
+
+// coverage is the share of the name that f names, in its best alternative; 0 for a name
+// without atoms.
+func coverage(nm *vname, f, fTypo uint64) float64 {
+	if len(nm.alts) == 0 {
+		return 0
+	}
+	return altCoverage(nm, bestAlt(nm, f, fTypo), f, fTypo)
+}
+
+// implied returns the atoms of the submodel sub that repeat an atom of the model name
+// matched by modelF ("YFM660R" of model "YFM660 (Raptor 660)" named "yfm660"): named
+// already.
+func implied(sub, model *vname, modelF uint64) uint64 {
+	var out uint64
+	for i, s := range sub.atoms {
+		for m := modelF; m != 0; m &= m - 1 {
+			if model.atoms[bits.TrailingZeros64(m)] == s {
+				out |= 1 << i
+				break
+			}
+		}
+	}
+	return out
 }
 
 func matchBefore(a, b *vmatch) bool {
@@ -452,16 +518,6 @@ func matchBefore(a, b *vmatch) bool {
 		return a.qi < b.qi
 	}
 	return a.fp < b.fp
-}
-
-// coverage is the share of the name's atoms that a names, in its best alternative.
-func coverage(nm *vname, a aligned) float64 {
-	best := 0.0
-	for _, alt := range nm.alts {
-		c := (float64(popcount(a.f&alt)) - (1-typoCredit)*float64(popcount(a.fTypo&alt))) / float64(popcount(alt))
-		best = max(best, c)
-	}
-	return best
 }
 
 // vcand is a scored candidate vehicle.
@@ -601,8 +657,8 @@ func (s *vsource) collect(q *vquery, top *topK) {
 	for _, m := range models {
 		md := &ix.models[m]
 		e := stage1{m: m, yearAtom: -1}
-		e.mdl = qt.align(&md.name, q.all)
-		e.mk = qt.align(&ix.makes[md.make], q.all&^e.mdl.q)
+		e.mdl, e.modelCov = qt.align(&md.name, q.all)
+		e.mk, e.makeCov = qt.align(&ix.makes[md.make], q.all&^e.mdl.q)
 		if e.mdl.q|e.mk.q == 0 {
 			continue
 		}
@@ -612,7 +668,6 @@ func (s *vsource) collect(q *vquery, top *topK) {
 		if e.my, e.yearOK = s.modelYear(m, year); e.my < 0 {
 			continue
 		}
-		e.modelCov, e.makeCov = coverage(&md.name, e.mdl), coverage(&ix.makes[md.make], e.mk)
 		matched := e.mdl.q | e.mk.q
 		if e.yearAtom >= 0 {
 			free &^= 1 << e.yearAtom
@@ -654,8 +709,9 @@ func (s *vsource) collect(q *vquery, top *topK) {
 			subCov := 1.0
 			if row.sub != 0 {
 				sub := &ix.subs[row.sub]
-				sa = qt.align(sub, e.free)
-				subCov = coverage(sub, sa)
+				sa, _ = qt.align(sub, e.free)
+				imp := implied(sub, &ix.models[e.m].name, e.mdl.f)
+				subCov = coverage(sub, sa.f|imp, sa.fTypo&^imp)
 			}
 			cc := q.ccMatch(e.free&^sa.q, row)
 			c := vcand{own: ix.own, order: r, m: e.m, model: e.mdl.q, make: e.mk.q, sub: sa.q, year: yearBit, cc: cc,

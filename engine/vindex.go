@@ -28,6 +28,7 @@ type vname struct {
 	atoms []string
 	digit uint64   // which atoms are digits
 	alts  []uint64 // the ways of naming it, as sets of atoms; its coverage is the best of them
+	whole int8     // the alternative that is all of the name (a make's own spelling), -1 none
 	terms []nterm  // its vocabulary terms
 }
 
@@ -235,7 +236,12 @@ func (b *indexBuilder) name(segs []string, union bool) vname {
 			}
 		}
 	}
-	if union && len(nm.alts) > 1 {
+	nm.whole = 0
+	switch {
+	case len(nm.alts) == 0:
+		nm.whole = -1
+	case union && len(nm.alts) > 1:
+		nm.whole = int8(len(nm.alts))
 		nm.alts = append(nm.alts, all)
 	}
 	return nm

@@ -404,9 +404,12 @@ type vmatch struct {
 
 // align matches the atoms of free to the name greedily: matches covering more of the name
 // first, then exact before typo, more of the query, leftmost in the query, then in the name.
-// A name with alternatives is matched to each of them on its own and the best one counts
-// (the first of equals), so the atoms of the others are left to the other fields. cov is
-// the name's coverage: the share of that alternative named, a typo's atoms at typoCredit.
+// A name with alternatives is matched to each of them on its own and the best one counts,
+// so the atoms of the others are left to the other fields: for a model, the one covered
+// most (of equals, the one naming more query atoms); for a make, whose alternatives are
+// spellings, the one naming more query atoms (of equals, the one covered most); then the
+// first. cov is the name's coverage: the share of that alternative named, a typo's atoms at
+// typoCredit.
 func (qt *qterms) align(nm *vname, free uint32) (a aligned, cov float64) {
 	if len(nm.alts) == 0 {
 		return a, 0
@@ -448,15 +451,22 @@ func (qt *qterms) align(nm *vname, free uint32) (a aligned, cov float64) {
 				in.qTypo, in.fTypo = in.qTypo|qm, in.fTypo|fm
 			}
 		}
-		if c := altCoverage(nm, i, in.f, in.fTypo); c > cov {
+		c := altCoverage(nm, i, in.f, in.fTypo)
+		// In fifths of an atom, a typo's at four.
+		qc, bestQc := 5*bits.OnesCount32(in.q)-bits.OnesCount32(in.qTypo), 5*bits.OnesCount32(a.q)-bits.OnesCount32(a.qTypo)
+		better := c > cov || c == cov && qc > bestQc
+		if nm.spellings {
+			better = qc > bestQc || qc == bestQc && c > cov
+		}
+		if better {
 			a, cov = in, c
 		}
 	}
 	return a, cov
 }
 
-// altPenalty is what naming a name by one of its parts costs ("tenere 700" for "XTZ690
-// (Tenere 700)", "harley" for "Harley-Davidson"): a name that is all of it wins a tie.
+// altPenalty is what naming a model by a part of its name costs ("tenere 700" for "XTZ690
+// (Tenere 700)"): a model that is all of it ("Tenere 700") wins a tie.
 const altPenalty = 0.98
 
 // altCoverage is the share of alternative i of nm that the name atoms f name, a typo's at
@@ -464,13 +474,14 @@ const altPenalty = 0.98
 func altCoverage(nm *vname, i int, f, fTypo uint64) float64 {
 	alt := nm.alts[i]
 	c := (float64(popcount(f&alt)) - (1-typoCredit)*float64(popcount(fTypo&alt))) / float64(popcount(alt))
-	if i != int(nm.whole) {
+	if nm.parts && i != int(nm.whole) {
 		c *= altPenalty
 	}
 	return c
 }
 
-// bestAlt is the alternative of nm that f covers best (the first of equals).
+// bestAlt is the alternative of nm that f covers best (the first of equals): for a name
+// whose matches are known only as name atoms.
 func bestAlt(nm *vname, f, fTypo uint64) int {
 	best, bestCov := 0, -1.0
 	for i := range nm.alts {
@@ -530,6 +541,7 @@ type vcand struct {
 	model, make, sub, year, cc, typo uint32
 	modelF                           uint64 // the model name's atoms matched
 	yearGiven                        bool
+	subCode                          bool // the submodel was named by letters and digits
 }
 
 // better orders candidates: higher score, then the catalog's, then by row.
@@ -706,16 +718,17 @@ func (s *vsource) collect(q *vquery, top *topK) {
 				continue
 			}
 			var sa aligned
-			subCov := 1.0
+			subCov, subCode := 1.0, false
 			if row.sub != 0 {
 				sub := &ix.subs[row.sub]
 				sa, _ = qt.align(sub, e.free)
 				imp := implied(sub, &ix.models[e.m].name, e.mdl.f)
 				subCov = coverage(sub, sa.f|imp, sa.fTypo&^imp)
+				subCode = sa.f&sub.digit != 0 && sa.f&^sub.digit != 0
 			}
 			cc := q.ccMatch(e.free&^sa.q, row)
 			c := vcand{own: ix.own, order: r, m: e.m, model: e.mdl.q, make: e.mk.q, sub: sa.q, year: yearBit, cc: cc,
-				typo: e.mdl.qTypo | e.mk.qTypo | sa.qTypo, modelF: e.mdl.f, yearGiven: e.yearAtom >= 0}
+				typo: e.mdl.qTypo | e.mk.qTypo | sa.qTypo, modelF: e.mdl.f, yearGiven: e.yearAtom >= 0, subCode: subCode}
 			matched := c.model | c.make | c.sub | c.year | c.cc
 			c.score = vscore(q.credit(matched, c.typo), q.total, e.makeCov, e.modelCov, subCov, c.yearGiven, e.yearOK,
 				q.split(c.model, c.make, c.sub, c.year, c.cc))
@@ -760,10 +773,11 @@ const mentionCandidates = 20
 //   - its model name in full (of one alternative: "tenere 700" names "XTZ690 (Tenere 700)"),
 //     or all but a last letter or two after a code ("yfz 450" names "YFZ450R"), in words of
 //     the query that name nothing else;
-//   - with its make, or by a model name holding both letters and digits (a code: "yfz450r",
-//     "outlander 1000"): a model that is a plain word ("Ranger") or a number needs the make;
-//   - a submodel, an engine cc or a two-digit year only next to the model's words; the make
-//     and a four-digit year anywhere.
+//   - with its make, or by a model or submodel name holding both letters and digits (a
+//     code: "yfz450r", "outlander 1000", "ranger xp 1000"): a model that is a plain word
+//     ("Ranger") or a number needs the make;
+//   - its model, submodel, engine cc and a two-digit year in one run of words that name
+//     nothing but the vehicle; the make and a four-digit year anywhere.
 //
 // ok is false when no vehicle is named so.
 func (v *View) FindVehicle(text string) (m VehicleMention, ok bool) {
@@ -797,7 +811,7 @@ func (v *View) FindVehicle(text string) (m VehicleMention, ok bool) {
 func (q *vquery) mention(c *vcand, model *vname) (words []bool, weight float64, ok bool) {
 	// The model, in full or all but a short last atom after a code.
 	named := false
-	code := false
+	code := c.subCode
 	for _, alt := range model.alts {
 		have := c.modelF & alt
 		missing := alt &^ have
@@ -812,7 +826,7 @@ func (q *vquery) mention(c *vcand, model *vname) (words []bool, weight float64, 
 	}
 	matched := c.model | c.make | c.sub | c.year | c.cc
 	words = make([]bool, len(q.words))
-	lo, hi := len(q.words), -1 // the block of words naming the model and submodel
+	first := -1
 	for w, wm := range q.words {
 		if wm&matched == 0 {
 			continue
@@ -822,19 +836,22 @@ func (q *vquery) mention(c *vcand, model *vname) (words []bool, weight float64, 
 		}
 		words[w] = true
 		weight += q.credit(wm, 0)
-		if wm&(c.model|c.sub) != 0 {
-			lo, hi = min(lo, w), max(hi, w)
+		if first < 0 && wm&c.model != 0 {
+			first = w
 		}
 	}
-	for w := lo; w <= hi; w++ {
-		if q.words[w]&(c.model|c.sub) == 0 {
-			return nil, 0, false // the model's words are not together
-		}
+	// The block of the vehicle's words around the model's first: the model, submodel, cc and
+	// a two-digit year must be in it, the make and a four-digit year may be anywhere.
+	lo, hi := first, first
+	for lo > 0 && words[lo-1] {
+		lo--
+	}
+	for hi+1 < len(words) && words[hi+1] {
+		hi++
 	}
 	for w, wm := range q.words {
-		near := w >= lo-1 && w <= hi+1
-		if wm&(c.model|c.sub) == 0 && wm&(c.cc|c.year&^q.year4) != 0 && !near {
-			return nil, 0, false // a cc or a two-digit year away from the model
+		if words[w] && (w < lo || w > hi) && wm&(c.model|c.sub|c.cc|c.year&^q.year4) != 0 {
+			return nil, 0, false
 		}
 	}
 	return words, weight, true

@@ -29,6 +29,9 @@ type vname struct {
 	digit uint64   // which atoms are digits
 	alts  []uint64 // the ways of naming it, as sets of atoms; its coverage is the best of them
 	whole int8     // the alternative that is all of the name (a make's own spelling), -1 none
+	parts bool     // the other alternatives are parts of it (a model's, see modelSpellings)
+	// spellings: the alternatives are spellings of it (a make's and its aliases).
+	spellings bool
 	terms []nterm  // its vocabulary terms
 }
 
@@ -241,7 +244,7 @@ func (b *indexBuilder) name(segs []string, union bool) vname {
 	case len(nm.alts) == 0:
 		nm.whole = -1
 	case union && len(nm.alts) > 1:
-		nm.whole = int8(len(nm.alts))
+		nm.whole, nm.parts = int8(len(nm.alts)), true
 		nm.alts = append(nm.alts, all)
 	}
 	return nm
@@ -258,6 +261,7 @@ func atomRange(lo, hi int) uint64 {
 func (b *indexBuilder) addMake(name string) {
 	id := uint32(len(b.ix.makes))
 	nm := b.name(makeSpellings(name), false)
+	nm.spellings = true
 	for _, t := range nm.terms {
 		if p := b.ix.makePost[t.term]; len(p) == 0 || p[len(p)-1] != id {
 			b.ix.makePost[t.term] = append(p, id)

@@ -38,10 +38,10 @@ func resolveSeed(t testing.TB) uint64 {
 
 // refName is a name cut into atoms: segments (each one way of naming it) and alternatives.
 type refName struct {
-	atoms []string
-	seg   []int // atom → its segment
-	alts  []uint64
-	whole int
+	atoms     []string
+	seg       []int // atom → its segment
+	alts      []uint64
+	whole     int
 	union     bool // alternatives are parts of the whole name
 	spellings bool // alternatives are spellings (a make's)
 }

@@ -32,7 +32,7 @@ type vname struct {
 	parts bool     // the other alternatives are parts of it (a model's, see modelSpellings)
 	// spellings: the alternatives are spellings of it (a make's and its aliases).
 	spellings bool
-	terms []nterm  // its vocabulary terms
+	terms     []nterm // its vocabulary terms
 }
 
 // nterm is one term of a name: atoms pos..pos+n of it.

@@ -27,3 +27,10 @@ var (
 	MakeSpellingsForTest  = makeSpellings
 	ModelSpellingsForTest = modelSpellings
 )
+
+// VehicleNamesForTest builds the name index of v's catalog afresh and returns it (to keep
+// it alive) and its size: terms, makes, models, distinct submodels, rows and typo keys.
+func (v *View) VehicleNamesForTest() (any, [6]int) {
+	ix := buildCatalogNames(v.cat)
+	return ix, [6]int{len(ix.termText), len(ix.makes), len(ix.models), len(ix.subs), len(ix.rows), len(ix.typo)}
+}

@@ -143,7 +143,7 @@ func (v *View) ResolveVehicles(text string, limit int) []VehicleMatch {
 	if limit <= 0 {
 		limit = DefaultResolveLimit
 	}
-	_, cands := v.resolveVehicles(text, limit)
+	_, cands := v.resolveVehicles(text, limit, false)
 	out := make([]VehicleMatch, len(cands))
 	for i := range cands {
 		out[i] = VehicleMatch{VehicleInfo: v.candInfo(&cands[i]), Score: round3(cands[i].score)}
@@ -648,8 +648,9 @@ type stage1 struct {
 	free              uint32 // atoms left for the submodel and cc
 }
 
-// collect scores the candidates of s for q into top.
-func (s *vsource) collect(q *vquery, top *topK) {
+// collect scores the candidates of s for q into top. For a mention (FindVehicle), only
+// models that the query names (modelNamed) are candidates.
+func (s *vsource) collect(q *vquery, top *topK, mention bool) {
 	ix := s.ix
 	qt := ix.lookup(q)
 	if len(qt.spans) == 0 {
@@ -658,6 +659,9 @@ func (s *vsource) collect(q *vquery, top *topK) {
 	var models []uint32
 	for _, sp := range qt.spans {
 		models = append(models, ix.modelPost[sp.term]...)
+		if mention {
+			continue
+		}
 		for _, mk := range ix.makePost[sp.term] {
 			models = append(models, ix.makeModels[mk]...)
 		}
@@ -672,6 +676,9 @@ func (s *vsource) collect(q *vquery, top *topK) {
 		e.mdl, e.modelCov = qt.align(&md.name, q.all)
 		e.mk, e.makeCov = qt.align(&ix.makes[md.make], q.all&^e.mdl.q)
 		if e.mdl.q|e.mk.q == 0 {
+			continue
+		}
+		if named, _ := modelNamed(&md.name, e.mdl.f); mention && !named {
 			continue
 		}
 		free := q.all &^ (e.mdl.q | e.mk.q)
@@ -750,16 +757,16 @@ func (q *vquery) ccMatch(free uint32, row *vrow) uint32 {
 	return 0
 }
 
-// resolveVehicles parses text and returns its k best candidates.
-func (v *View) resolveVehicles(text string, k int) (*vquery, []vcand) {
+// resolveVehicles parses text and returns its k best candidates (see collect for mention).
+func (v *View) resolveVehicles(text string, k int, mention bool) (*vquery, []vcand) {
 	q := parseVehicleQuery(text)
 	if len(q.atoms) == 0 {
 		return q, nil
 	}
 	top := &topK{k: k, c: make([]vcand, 0, min(k, 64))}
-	(&vsource{ix: v.cat.vehicleNames(), v: v}).collect(q, top)
+	(&vsource{ix: v.cat.vehicleNames(), v: v}).collect(q, top, mention)
 	if len(v.visibility.ext) > 0 {
-		(&vsource{ix: v.ownVehicleNames(), v: v}).collect(q, top)
+		(&vsource{ix: v.ownVehicleNames(), v: v}).collect(q, top, mention)
 	}
 	return q, top.c
 }
@@ -781,7 +788,7 @@ const mentionCandidates = 20
 //
 // ok is false when no vehicle is named so.
 func (v *View) FindVehicle(text string) (m VehicleMention, ok bool) {
-	q, cands := v.resolveVehicles(text, mentionCandidates)
+	q, cands := v.resolveVehicles(text, mentionCandidates, true)
 	for i := range cands {
 		c := &cands[i]
 		ix := v.cat.vehicleNames()
@@ -806,14 +813,12 @@ func (v *View) FindVehicle(text string) (m VehicleMention, ok bool) {
 	return VehicleMention{}, false
 }
 
-// mention checks that candidate c is named confidently (see FindVehicle); words marks the
-// query words that name it, weight is their atoms' weight.
-func (q *vquery) mention(c *vcand, model *vname) (words []bool, weight float64, ok bool) {
-	// The model, in full or all but a short last atom after a code.
-	named := false
-	code := c.subCode
+// modelNamed reports whether the matched atoms f of a model's name name it for a mention:
+// all of one alternative, or all but a last atom of one or two characters after a code (a
+// run of letters and digits); code, whether the atoms named include letters and digits.
+func modelNamed(model *vname, f uint64) (named, code bool) {
 	for _, alt := range model.alts {
-		have := c.modelF & alt
+		have := f & alt
 		missing := alt &^ have
 		isCode := have&model.digit != 0 && have&^model.digit != 0
 		if missing == 0 || (popcount(missing) == 1 && isCode && missing > have && len(model.atoms[bits.TrailingZeros64(missing)]) <= 2) {
@@ -821,7 +826,14 @@ func (q *vquery) mention(c *vcand, model *vname) (words []bool, weight float64, 
 			code = code || isCode
 		}
 	}
-	if !named || (!code && c.make == 0) {
+	return named, code
+}
+
+// mention checks that candidate c is named confidently (see FindVehicle); words marks the
+// query words that name it, weight is their atoms' weight.
+func (q *vquery) mention(c *vcand, model *vname) (words []bool, weight float64, ok bool) {
+	named, code := modelNamed(model, c.modelF)
+	if !named || (!code && !c.subCode && c.make == 0) {
 		return nil, 0, false
 	}
 	matched := c.model | c.make | c.sub | c.year | c.cc

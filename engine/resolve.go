@@ -316,8 +316,7 @@ type qspan struct {
 
 // qterms is a query looked up in one index.
 type qterms struct {
-	spans   []qspan // by term
-	subable uint32  // atoms some submodel term could match
+	spans []qspan // by term
 }
 
 func spanMask(qi, qn uint8) uint32 { return (uint32(1)<<qn - 1) << qi }
@@ -335,9 +334,6 @@ func (ix *nameIndex) lookup(q *vquery) qterms {
 			}
 		}
 		qt.spans = append(qt.spans, qspan{term: t, qi: uint8(i), qn: uint8(l), typo: typo})
-		if ix.inSub(t) {
-			qt.subable |= spanMask(uint8(i), uint8(l))
-		}
 	}
 	for i := 0; i < n; i++ {
 		for l := 1; l <= 3 && i+l <= n; l++ {
@@ -668,6 +664,13 @@ func (s *vsource) collect(q *vquery, top *topK, mention bool) {
 	}
 	slices.Sort(models)
 	models = slices.Compact(models)
+	// The atoms each model's submodels could match, for its bound.
+	subable := make([]uint32, len(ix.models))
+	for _, sp := range qt.spans {
+		for _, m := range ix.subPost[sp.term] {
+			subable[m] |= spanMask(sp.qi, sp.qn)
+		}
+	}
 
 	firsts := make([]stage1, 0, len(models))
 	for _, m := range models {
@@ -695,7 +698,7 @@ func (s *vsource) collect(q *vquery, top *topK, mention bool) {
 			}
 		}
 		e.free = free
-		e.ub = vscore(q.credit(matched|free&(qt.subable|q.ccish), e.mdl.qTypo|e.mk.qTypo), q.total,
+		e.ub = vscore(q.credit(matched|free&(subable[m]|q.ccish), e.mdl.qTypo|e.mk.qTypo), q.total,
 			e.makeCov, e.modelCov, 1, e.yearAtom >= 0, e.yearOK, false)
 		firsts = append(firsts, e)
 	}

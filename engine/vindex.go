@@ -76,10 +76,12 @@ type nameIndex struct {
 
 	terms     map[string]uint32
 	termText  []string
-	termInSub []uint64   // bit set over terms: the term occurs in some submodel
 	makePost  [][]uint32 // term → the makes whose name has it, ascending
 	modelPost [][]uint32 // term → the models whose name has it, ascending
-	typo      []typoKey  // by hash: one-deletion keys of the longer letter terms
+	// subPost: term → the models with a submodel whose name has it, ascending (for the
+	// bound of what a model's vehicles can score).
+	subPost [][]uint32
+	typo    []typoKey // by hash: one-deletion keys of the longer letter terms
 }
 
 // typoKey says that term has a deletion variant (or itself) hashing to hash.
@@ -199,6 +201,7 @@ func (b *indexBuilder) term(s string) uint32 {
 	b.ix.termText = append(b.ix.termText, s)
 	b.ix.makePost = append(b.ix.makePost, nil)
 	b.ix.modelPost = append(b.ix.modelPost, nil)
+	b.ix.subPost = append(b.ix.subPost, nil)
 	return t
 }
 
@@ -295,13 +298,24 @@ func (b *indexBuilder) sub(ids map[string]uint32, name string) uint32 {
 	return id
 }
 
-// finish derives the term flags and the typo keys.
+// finish derives the submodel postings and the typo keys.
 func (b *indexBuilder) finish() *nameIndex {
 	ix := b.ix
-	ix.termInSub = make([]uint64, (len(ix.termText)+63)/64)
-	for _, s := range ix.subs {
-		for _, t := range s.terms {
-			ix.termInSub[t.term/64] |= 1 << (t.term % 64)
+	seen := make([]int32, len(ix.subs)) // sub → the last model (+1) that had it
+	for m := range ix.models {
+		for _, y := range ix.models[m].years {
+			for r := y.lo; r < y.hi; r++ {
+				s := ix.rows[r].sub
+				if s == 0 || seen[s] == int32(m)+1 {
+					continue
+				}
+				seen[s] = int32(m) + 1
+				for _, t := range ix.subs[s].terms {
+					if p := ix.subPost[t.term]; len(p) == 0 || p[len(p)-1] != uint32(m) {
+						ix.subPost[t.term] = append(p, uint32(m))
+					}
+				}
+			}
 		}
 	}
 	var buf []byte
@@ -325,8 +339,6 @@ func (b *indexBuilder) finish() *nameIndex {
 	ix.typo = slices.Compact(ix.typo)
 	return ix
 }
-
-func (ix *nameIndex) inSub(t uint32) bool { return ix.termInSub[t/64]&(1<<(t%64)) != 0 }
 
 // buildCatalogNames indexes every vehicle of the catalog; rows are the catalog's vehicles in
 // id order.

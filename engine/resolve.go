@@ -15,19 +15,21 @@ import (
 //
 // The text and every make, model and submodel name are cut into atoms (vtext.go) and looked
 // up in a name index (vindex.go): one over the catalog, one over the tenant's own vehicles.
-// A model is a candidate when a term of the query names it or its make. For each candidate
-// the query's atoms are aligned with the model's name first, then the make's (its aliases
-// included), greedily, longer matches first; of the atoms left, a year (four digits, or two:
-// 00–40 → 2000s, 41–99 → 1900s) picks the model-year, then the submodel and the engine cc
-// take what they can. A candidate vehicle's score is
+// Query runs match name terms exactly or, for words of letters, within one typo. A model is
+// a candidate when a term of the query names it or its make. For each candidate the
+// query's atoms are aligned with the model's name first, then the make's (its aliases
+// included), greedily, longer matches first (align); of the atoms left, a year (a word of
+// four digits, or of two: 00–40 → 2000s, 41–99 → 1900s) picks the model-year, then the
+// submodel and the engine cc take what they can. A candidate vehicle's score is
 //
-//	(query credit / query weight) × (make·1 + model·3 + submodel·1.5 [+ year·1]) / (6.5 [7.5])
+//	(query credit / query weight) × (make·1 + model·3 + submodel·1.5 [+ year·1]) / (5.5 [+1])
 //
 // where the query credit sums the weights of the atoms explained (1 each, ½ for a single
-// letter; a typo counts 0.8), each field counts the share of its name's atoms named (the
-// best of its alternatives: a make's aliases, a model's part in parentheses), and the year
-// counts when the query names one. A query word cut across two fields ("yfz450r" read as
-// model YFZ450 and submodel R) costs 3 %.
+// letter; a typo counts 0.8), each field counts the share of its name's atoms named (of its
+// best alternative: a make's aliases, a model's part in parentheses at 0.98; submodel atoms
+// that repeat the model's named atoms count as named), and the year counts when the query
+// names one. A query word cut across two fields ("yfz450r" read as model YFZ450 and
+// submodel R) costs 3 %.
 //
 // What a query resolves to:
 //   - Without a submodel: the wildcard vehicle of the model-year ("all submodels"), which
@@ -40,7 +42,11 @@ import (
 //   - Own vehicles are ranked beside the catalog's, as models of their own (an own
 //     submodel of a catalog model-year is a candidate beside the catalog's).
 //
-// Ties go to the catalog, then to the order of make, model and submodel names.
+// Ties go to the catalog, then to the order of make, model, year and submodel names.
+//
+// Cost: the candidates' make and model names are aligned (a few hundred models for a
+// make's name alone), then models are visited by the bound of what their vehicles can
+// score, and the visit stops when no later one can enter the k best.
 
 // Scoring weights.
 const (

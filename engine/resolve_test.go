@@ -1,6 +1,7 @@
 package engine_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -239,5 +240,49 @@ func TestVehicleDetail(t *testing.T) {
 		if r.ID == own.ID {
 			t.Errorf("another tenant resolves the own vehicle")
 		}
+	}
+}
+
+// TestResolveConcurrent: the name indexes are built on first use by whichever query comes
+// first; concurrent first queries (catalog and own vehicles) agree (run with -race).
+func TestResolveConcurrent(t *testing.T) {
+	e := engine.New()
+	e.Load(resolveCatalog(t), "v1")
+	mustUpdate(t, e, "t", engine.Change{Subscribe: []string{"ALL"}})
+	own := engine.TenantVehicle{ID: snapshot.VehicleID("Lynx", "Xterrain", "RE 900", 2025), Type: "snowmobile", Make: "Lynx",
+		Model: "Xterrain", Submodel: "RE 900", Year: 2025}
+	mustUpdate(t, e, "t", engine.Change{PutVehicles: []engine.TenantVehicle{own}})
+	mustUpdate(t, e, "t", engine.Change{PutParts: []engine.TenantPart{{PartNumber: "OWN-1", Brand: "Own", Name: "Track",
+		Fitments: []engine.TenantFitment{{VehicleID: own.ID}}}}})
+	v, _ := e.View("t")
+	queries := []string{"yfz450r 19", "lynx xterrain re 900", "brake pads outlander 1000 xmr 2024", "skidoo summit"}
+	want := make([]string, len(queries))
+	done := make(chan [2]int, 8*len(queries))
+	got := make([][]string, 8)
+	for g := 0; g < 8; g++ {
+		got[g] = make([]string, len(queries))
+		go func() {
+			for i, q := range queries {
+				r := v.ResolveVehicles(q, 3)
+				m, _ := v.FindVehicle(q)
+				b, _ := json.Marshal([]any{r, m})
+				got[g][i] = string(b)
+				done <- [2]int{g, i}
+			}
+		}()
+	}
+	for range 8 * len(queries) {
+		<-done
+	}
+	for i, q := range queries {
+		want[i] = got[0][i]
+		for g := 1; g < 8; g++ {
+			if got[g][i] != want[i] {
+				t.Errorf("%q: goroutine %d got %s, goroutine 0 %s", q, g, got[g][i], want[i])
+			}
+		}
+	}
+	if !strings.Contains(want[1], own.ID) {
+		t.Errorf("own vehicle not resolved: %s", want[1])
 	}
 }

@@ -86,15 +86,16 @@ type VehicleMatch struct {
 
 // VehicleMention is a vehicle named inside a part query (FindVehicle).
 type VehicleMention struct {
-	Vehicle VehicleInfo
+	Vehicle VehicleInfo `json:"vehicle"`
 	// Score is the vehicle's score over the words that name it (0..1, three decimals).
-	Score float64
+	Score float64 `json:"score"`
 	// Text is the words of the query that name the vehicle, as typed; Rest the others, in
 	// order, joined by single spaces ("" when the query is only the vehicle).
-	Text, Rest string
+	Text string `json:"text"`
+	Rest string `json:"rest"`
 	// YearGiven reports that the query names the vehicle's year; otherwise Vehicle is of
 	// the newest model-year the tenant can see (or, for a year the model lacks, the nearest).
-	YearGiven bool
+	YearGiven bool `json:"yearGiven"`
 }
 
 // Vehicle returns a vehicle the tenant can see, the catalog's or its own, by id.

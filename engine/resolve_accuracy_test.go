@@ -31,7 +31,6 @@ const accuracyVehicles = 70_000
 
 type genCatalog struct {
 	cat *snapshot.Catalog
-	dir string
 }
 
 var (
@@ -48,6 +47,7 @@ func genVehicleCatalog(t testing.TB) genCatalog {
 			genCatErr = err
 			return
 		}
+		defer os.RemoveAll(dir) // the built catalog lives in memory
 		p := gen.Profile{Name: "resolve", Vehicles: accuracyVehicles, Parts: 10, Brands: 1, Links: 10, Tenants: 1}
 		if _, err := gen.Generate(p, 1, dir, gen.DefaultOptions()); err != nil {
 			genCatErr = err
@@ -85,14 +85,12 @@ func genVehicleCatalog(t testing.TB) genCatalog {
 				return
 			}
 		}
-		os.RemoveAll(filepath.Join(dir, "own"))
-		os.RemoveAll(filepath.Join(dir, "feeds"))
 		cat, _, err := ingest.Build(dir, ingest.Options{})
 		if err != nil {
 			genCatErr = err
 			return
 		}
-		genCat = genCatalog{cat: cat, dir: dir}
+		genCat = genCatalog{cat: cat}
 	})
 	if genCatErr != nil {
 		t.Fatal(genCatErr)

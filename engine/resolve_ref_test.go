@@ -582,11 +582,6 @@ var (
 		"skidoo", "outlnader", "yfz450r", "x", "r", "hd", "brp", "tenere", "limted", "850", "449", "976", "summitx", "raptr"}
 )
 
-type refFixture struct {
-	cat *snapshot.Catalog
-	own []engine.TenantVehicle
-}
-
 // randomResolveCatalog writes a random catalog and builds it: about n vehicle rows, brand ALL
 // fitting about 70 % of the model-years' wildcards and a fifth of the concrete submodels.
 func randomResolveCatalog(t *testing.T, r *rand.Rand, n int) *snapshot.Catalog {

@@ -46,6 +46,7 @@ type catalog struct {
 	frags  fragments       // encoded part summaries, built on demand (render.go)
 
 	suggest suggestOnce // type-ahead dictionaries, built on demand (suggest.go)
+	names   lazyNames   // the vehicle-name index, built on demand (vindex.go)
 }
 
 func newCatalog(c *snapshot.Catalog, version string) *catalog {

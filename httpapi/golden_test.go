@@ -227,6 +227,10 @@ func TestGolden(t *testing.T) {
 	check("error_part", e.get("GET", "/api/t/parts/NO-SUCH-PART", pk, ""))
 	check("error_vehicle", e.get("GET", "/api/t/parts?vehicleId=nope", pk, ""))
 	check("error_method", e.get("POST", "/api/t/years", pk, ""))
+	check("vehicle", e.get("GET", "/api/t/vehicles/"+url.PathEscape(v.ID), pk, ""))
+	check("vehicles_resolve", e.get("GET", "/api/t/vehicles/resolve?limit=3&q="+url.QueryEscape(fmt.Sprintf("%s %s %s %d", mk.Name, md.Name, v.Submodel, y%100)), pk, ""))
+	check("error_resolve", e.get("GET", "/api/t/vehicles/resolve?q=", pk, ""))
+	check("error_vehicle_id", e.get("GET", "/api/t/vehicles/nope", pk, ""))
 }
 
 // TestLiveIsolation checks on the real engine that what one tenant writes stays its own.

@@ -60,6 +60,8 @@ func TestIsolation(t *testing.T) {
 		"/api/t/parts?vehicleId=" + ownVehicle, "/api/t/vehicles?modelId=" + snapshot.ModelID("Can-Am", "Renegade") + "&year=2021",
 		"/api/app/locations", "/api/app/locations/HQ/stock", "/api/app/stock-sharing", "/api/app/tenant-parts", "/api/app/tenant-vehicles",
 		"/api/t/suggest?q=own", "/api/t/suggest?q=own-1", "/api/t/suggest?q=part&limit=20", "/api/t/suggest?q=h",
+		"/api/t/vehicles/" + v1, "/api/t/vehicles/" + ownVehicle, "/api/t/vehicles/resolve?q=can-am+renegade+xxc+21",
+		"/api/t/vehicles/resolve?q=renegade&limit=50", "/api/t/vehicles/resolve?q=Renegade+X+XC",
 	}
 	leak := map[string][]string{ // tenant → markers of the other tenant
 		"a": {".22", "1022", "2022", "pos-b", "token-b", "shared-sku", "shop 22", "City-22", "3022", "G22", "part 22", "note-22"},
@@ -104,6 +106,28 @@ func TestIsolation(t *testing.T) {
 	}
 	// A key of one tenant never reads the other's portal data, even by id in the path.
 	e.do("GET", "/api/admin/tenants/b", e.a.Secret, nil).want(401)
+
+	// An own vehicle only a has: b never gets it by id or by name, cold or cached.
+	onlyA := snapshot.VehicleID("Lynx", "Xterrain", "RE 900", 2025)
+	e.do("POST", "/api/app/tenant-vehicles", e.a.Secret, `[{"type":"snowmobile","make":"Lynx","model":"Xterrain","submodel":"RE 900","years":"2025","generation":"GA-ONLY"}]`).want(200)
+	e.do("POST", "/api/app/tenant-parts", e.a.Secret, `[{"partNumber":"OWN-2","brand":"House","name":"Track","fitments":[{"vehicleId":"`+onlyA+`"}]}]`).want(200)
+	resolve := "/api/t/vehicles/resolve?q=" + url.QueryEscape("lynx xterrain re 900 2025") + "&limit=50"
+	for round := 0; round < 2; round++ {
+		for _, id := range []string{"b", "a", "b"} {
+			key := keys[id][0]
+			detail := e.do("GET", "/api/t/vehicles/"+onlyA, key, nil)
+			r := e.do("GET", resolve, key, nil).want(200)
+			if id == "a" {
+				if detail.StatusCode != 200 || !strings.Contains(string(r.body), onlyA) {
+					t.Errorf("round %d: a's own vehicle for a: %d %s; resolve %s", round, detail.StatusCode, detail.body, r.body)
+				}
+				continue
+			}
+			if detail.StatusCode != 404 || strings.Contains(string(r.body), onlyA) || strings.Contains(string(r.body), "GA-ONLY") {
+				t.Errorf("round %d: a's own vehicle for b: %d %s; resolve %s", round, detail.StatusCode, detail.body, r.body)
+			}
+		}
+	}
 }
 
 // TestCachedAnswersFollowChanges: a kept answer is served until the tenant's state it

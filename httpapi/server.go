@@ -188,6 +188,8 @@ func (s *Server) routes() {
 	s.route("/api/t/makes", get(s.makes))
 	s.route("/api/t/models", get(s.models))
 	s.route("/api/t/vehicles", get(s.vehicles))
+	s.route("/api/t/vehicles/resolve", get(s.resolveVehicles)) // before /:id, which would take "resolve"
+	s.route("/api/t/vehicles/:id", get(s.vehicle))
 	s.route("/api/t/parts", get(s.parts))
 	s.route("/api/t/parts/:partNumber", get(s.part))
 	s.route("/api/t/categories", get(s.categories))

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,7 +47,7 @@ type Options struct {
 	// one per core. Catalogs of fewer than 2×65,536 parts get one shard.
 	Shards int
 	// BatchSize is the number of documents analysed into one in-memory segment before it
-	// is written out; the batches of a shard are merged at the end. 0 means 8,192.
+	// is written out; the batches of a shard are merged at the end. 0 means 32,768.
 	BatchSize int
 	// Catalog is recorded in the index and returned by Index.Catalog, so a reader can
 	// check that the index belongs to its snapshot (the snapshot's content hash).
@@ -105,7 +106,7 @@ func Build(dir string, parts int, doc func(part uint32, d *Doc) error, opts Opti
 		return st, fmt.Errorf("%s already exists", dir)
 	}
 	if opts.BatchSize <= 0 {
-		opts.BatchSize = 8192
+		opts.BatchSize = 32768
 	}
 	if opts.Shards <= 0 {
 		opts.Shards = runtime.GOMAXPROCS(0)
@@ -159,7 +160,11 @@ func Build(dir string, parts int, doc func(part uint32, d *Doc) error, opts Opti
 		return st, err
 	}
 	for _, sm := range m.Shards {
-		if err := syncPath(filepath.Join(tmp, sm.File)); err != nil {
+		f := filepath.Join(tmp, sm.File)
+		if err := os.Chmod(f, 0o644); err != nil { // zap creates segments 0600
+			return st, err
+		}
+		if err := syncPath(f); err != nil {
 			return st, err
 		}
 	}
@@ -207,11 +212,14 @@ type shardBuilder struct {
 	name  string
 	langs map[string]bool
 
-	memos  map[analysis.Analyzer]*memo
-	fields map[string]analysis.TokenStream // the document being made, by field
-	order  []string                        // its fields in first-use order
-	d      Doc
-	docs   []bindex.Document
+	memos   map[analysis.Analyzer]*memo
+	cache   map[sharedKey]sharedFreqs
+	names   map[string]bindex.TokenFrequencies // the document's name terms, by language
+	key     strings.Builder
+	scratch []string
+	byLang  []snapshot.Translation
+	d       Doc
+	docs    []bindex.Document
 }
 
 var zapPlugin = &zap.ZapPlugin{}
@@ -224,7 +232,8 @@ func (b *shardBuilder) build(lo, hi uint32) (shardResult, error) {
 	var r shardResult
 	start := time.Now()
 	b.memos = map[analysis.Analyzer]*memo{}
-	b.fields = map[string]analysis.TokenStream{}
+	b.cache = map[sharedKey]sharedFreqs{}
+	b.names = map[string]bindex.TokenFrequencies{}
 	var segs []segment.Segment
 	var paths []string
 	defer func() {
@@ -263,6 +272,7 @@ func (b *shardBuilder) build(lo, hi uint32) (shardResult, error) {
 		segs = append(segs, ps)
 	}
 	clear(b.memos)
+	clear(b.cache)
 	b.docs = nil
 	r.analyse = time.Since(start)
 	out := filepath.Join(b.dir, b.name)
@@ -309,74 +319,104 @@ func (b *shardBuilder) analyzer(an analysis.Analyzer) *memo {
 // text, so document numbers stay dense. Its _id (which zap requires) is the decimal
 // part id.
 //
-// Texts are analysed word by word (whitespace-separated), through a memo: the
-// analyzers' tokenizer never joins across whitespace and their filters work token by
-// token, so the terms are those of the whole text, and the vocabulary of a catalog is
-// small. Each field gets one bleve field whose tokens are its texts' end to end
-// (fixed), so a document costs one token-frequency map per field, however many names
-// and numbers feed it.
+// Texts are analysed word by word (whitespace-separated) through a memo: the analyzers'
+// tokenizer never joins across whitespace and their filters work token by token, so the
+// terms are those of the whole text, and a catalog's vocabulary is small. Each field
+// gets one bleve field with the token frequencies of all its texts; those of the name,
+// brand and category fields are shared by every document with the same text (zap only
+// reads them), since thousands of parts share a name.
+//
+// A description's terms that the name in the same language already has are left out:
+// a word found in a name ranks by the name (FieldName or FieldOtherName, both better
+// than a description), so the posting would never decide a match or a rank.
 func (b *shardBuilder) document(part uint32) bindex.Document {
 	d := &b.d
 	doc := document.NewDocument(strconv.FormatUint(uint64(part), 10))
 	doc.AddIDField()
-	for k := range b.fields {
-		b.fields[k] = b.fields[k][:0]
+	add := func(name string, tf bindex.TokenFrequencies, n int) {
+		if len(tf) > 0 {
+			doc.AddField(&freqField{name: name, tf: tf, n: n})
+		}
 	}
-	b.order = b.order[:0]
-	text := func(field string, an analysis.Analyzer, s string) {
-		if s == "" {
-			return
+	terms := func(field string, ts []string) {
+		tf := bindex.TokenFrequencies{}
+		for _, t := range ts {
+			if t != "" && tf[t] == nil {
+				tf[t] = &bindex.TokenFreq{Term: []byte(t)}
+			}
 		}
-		ts, ok := b.fields[field]
-		if !ok || len(ts) == 0 {
-			b.order = append(b.order, field)
-		}
-		m := b.analyzer(an)
-		for w := range strings.FieldsSeq(s) {
-			ts = append(ts, m.Analyze(w)...)
-		}
-		b.fields[field] = ts
+		add(field, tf, len(tf))
 	}
-	term := func(field, t string) {
-		if t == "" {
-			return
-		}
-		ts, ok := b.fields[field]
-		if !ok || len(ts) == 0 {
-			b.order = append(b.order, field)
-		}
-		b.fields[field] = append(ts, &analysis.Token{Term: []byte(t), Position: 1, Type: analysis.AlphaNumeric})
-	}
-	term(fieldNumber, NormalizeNumber(d.Number))
+	terms(fieldNumber, []string{NormalizeNumber(d.Number)})
+	b.scratch = b.scratch[:0]
 	for _, o := range d.OEM {
-		term(fieldOEM, NormalizeNumber(o))
+		b.scratch = append(b.scratch, NormalizeNumber(o))
 	}
+	terms(fieldOEM, b.scratch)
+	b.scratch = b.scratch[:0]
 	for _, e := range d.EAN {
 		if n, ok := normalizeEAN(e); ok {
-			term(fieldEAN, n)
+			b.scratch = append(b.scratch, n)
 		}
 	}
-	text(fieldBrand, b.an.fold, d.Brand)
-	text(fieldCategory, b.an.lang["en"], d.Category)
+	terms(fieldEAN, b.scratch)
+
+	tf, n := b.shared(fieldBrand, b.an.fold, d.Brand)
+	add(fieldBrand, tf, n)
+	tf, n = b.shared(fieldCategory, b.an.lang["en"], d.Category)
+	add(fieldCategory, tf, n)
+	// One field per language suffix: languages without an analyzer share Other, and a
+	// cached frequency map must never reach zap twice in one document (zap merges a
+	// repeated field into its first map).
+	b.key.Reset()
+	clear(b.names)
+	b.byLang = b.byLang[:0]
 	for _, t := range d.Names {
-		an, suffix := b.an.analyzerFor(t.Lang)
-		b.langs[suffix] = true
-		text(nameField(suffix), an, t.Text)
-		text(fieldNames, b.an.fold, t.Text)
-	}
-	for _, t := range d.Descriptions {
-		an, suffix := b.an.analyzerFor(t.Lang)
-		b.langs[suffix] = true
-		text(descField(suffix), an, plainText(t.Text))
-	}
-	for _, f := range b.order {
-		ts := b.fields[f]
-		if len(ts) == 0 {
-			continue
+		_, suffix := b.an.analyzerFor(t.Lang)
+		i := slices.IndexFunc(b.byLang, func(x snapshot.Translation) bool { return x.Lang == suffix })
+		if i < 0 {
+			b.byLang = append(b.byLang, snapshot.Translation{Lang: suffix, Text: t.Text})
+		} else {
+			b.byLang[i].Text += "\n" + t.Text
 		}
-		tf := document.NewTextFieldCustom(f, nil, nil, indexOnly, fixed(ts))
-		tf.Analyze()
-		doc.AddField(tf)
+		b.key.WriteString(t.Text)
+		b.key.WriteByte('\n')
+	}
+	for _, t := range b.byLang {
+		an, _ := b.an.analyzerFor(t.Lang)
+		b.langs[t.Lang] = true
+		tf, n := b.shared(nameField(t.Lang), an, t.Text)
+		add(nameField(t.Lang), tf, n)
+		b.names[t.Lang] = tf
+	}
+	tf, n = b.shared(fieldNames, b.an.fold, b.key.String())
+	add(fieldNames, tf, n)
+	b.byLang = b.byLang[:0]
+	for _, t := range d.Descriptions {
+		_, suffix := b.an.analyzerFor(t.Lang)
+		if i := slices.IndexFunc(b.byLang, func(x snapshot.Translation) bool { return x.Lang == suffix }); i >= 0 {
+			b.byLang[i].Text += "\n" + plainText(t.Text)
+		} else {
+			b.byLang = append(b.byLang, snapshot.Translation{Lang: suffix, Text: plainText(t.Text)})
+		}
+	}
+	for _, t := range b.byLang {
+		suffix := t.Lang
+		an, _ := b.an.analyzerFor(suffix)
+		b.langs[suffix] = true
+		name := b.names[suffix]
+		tf := bindex.TokenFrequencies{}
+		n := 0
+		m := b.analyzer(an)
+		for w := range strings.FieldsSeq(t.Text) {
+			for _, tok := range m.Analyze(w) {
+				n++
+				if name[string(tok.Term)] == nil && tf[string(tok.Term)] == nil {
+					tf[string(tok.Term)] = &bindex.TokenFreq{Term: tok.Term}
+				}
+			}
+		}
+		add(descField(suffix), tf, n)
 	}
 	doc.VisitFields(func(f bindex.Field) {
 		if f.Name() == "_id" {
@@ -386,10 +426,59 @@ func (b *shardBuilder) document(part uint32) bindex.Document {
 	return doc
 }
 
-// fixed is an analyzer that returns tokens already made; it lives for one Analyze call.
-type fixed analysis.TokenStream
+// shared returns the token frequencies of text in field, from the shard's cache.
+func (b *shardBuilder) shared(field string, an analysis.Analyzer, text string) (bindex.TokenFrequencies, int) {
+	if text == "" {
+		return nil, 0
+	}
+	k := sharedKey{field, text}
+	if e, ok := b.cache[k]; ok {
+		return e.tf, e.n
+	}
+	tf := bindex.TokenFrequencies{}
+	n := 0
+	m := b.analyzer(an)
+	for w := range strings.FieldsSeq(text) {
+		for _, tok := range m.Analyze(w) {
+			n++
+			if tf[string(tok.Term)] == nil {
+				tf[string(tok.Term)] = &bindex.TokenFreq{Term: tok.Term}
+			}
+		}
+	}
+	if len(b.cache) >= sharedMax {
+		clear(b.cache)
+	}
+	b.cache[sharedKey{field, strings.Clone(text)}] = sharedFreqs{tf, n}
+	return tf, n
+}
 
-func (f fixed) Analyze([]byte) analysis.TokenStream { return analysis.TokenStream(f) }
+const sharedMax = 1 << 16 // cached texts per shard before the cache starts over
+
+type sharedKey struct{ field, text string }
+
+type sharedFreqs struct {
+	tf bindex.TokenFrequencies
+	n  int
+}
+
+// freqField is an indexed-only field whose token frequencies are already known.
+type freqField struct {
+	name string
+	tf   bindex.TokenFrequencies
+	n    int
+}
+
+func (f *freqField) Name() string                                      { return f.name }
+func (f *freqField) ArrayPositions() []uint64                          { return nil }
+func (f *freqField) Options() bindex.FieldIndexingOptions              { return indexOnly }
+func (f *freqField) Analyze()                                          {}
+func (f *freqField) Value() []byte                                     { return nil }
+func (f *freqField) NumPlainTextBytes() uint64                         { return 0 }
+func (f *freqField) Size() int                                         { return 0 }
+func (f *freqField) EncodedFieldType() byte                            { return 't' }
+func (f *freqField) AnalyzedLength() int                               { return f.n }
+func (f *freqField) AnalyzedTokenFrequencies() bindex.TokenFrequencies { return f.tf }
 
 // CatalogDocs returns the doc function of Build for a catalog: every name (the default
 // one in lang) and description, the OEM numbers, the EAN, brand and category path.

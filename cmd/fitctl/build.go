@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -28,6 +29,7 @@ func runBuild(args []string) error {
 	in := fs.String("in", "", "source directory with vehicles, parts and fitments .csv[.gz|.zst]")
 	out := fs.String("out", "", "snapshot file to write; the report goes to FILE.report.txt")
 	textLang := fs.String("lang", "en", "language of the catalog's default part names and descriptions")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the build to FILE")
 	maxRejects := fs.String("max-rejects", "0.1%", "rejected rows tolerated: a count (N) or a percentage of all rows (P%)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -39,6 +41,19 @@ func runBuild(args []string) error {
 	opts, err := parseMaxRejects(*maxRejects)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	total, err := ingest.InputSize(*in)
 	if err != nil {

@@ -131,9 +131,11 @@ func refIndex(t testing.TB) *refCatalog {
 // model is the naive matcher: every document's text analysed into plain sets, every
 // query answered by looking at every document.
 type model struct {
-	an   *analyzers
-	docs []modelDoc
-	ui   string
+	an    *analyzers
+	docs  []modelDoc
+	vocab map[string][]uint32 // every folded name word: the parts that have it
+	text  []uint32            // the parts with any text
+	ui    string
 }
 
 type modelDoc struct {
@@ -156,7 +158,7 @@ func newModel(t testing.TB, docs []Doc) *model {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := &model{an: an, docs: make([]modelDoc, len(docs))}
+	m := &model{an: an, docs: make([]modelDoc, len(docs)), vocab: map[string][]uint32{}}
 	for i, d := range docs {
 		md := modelDoc{names: map[string]map[string]bool{}, descs: map[string]map[string]bool{}, fold: map[string]bool{},
 			pn: set([]string{NormalizeNumber(d.Number)}), oem: map[string]bool{}, ean: map[string]bool{},
@@ -176,6 +178,9 @@ func newModel(t testing.TB, docs []Doc) *model {
 				md.names[l][t] = true
 			}
 			for _, t := range terms(an.fold, n.Text) {
+				if !md.fold[t] {
+					m.vocab[t] = append(m.vocab[t], uint32(i))
+				}
 				md.fold[t] = true
 			}
 		}
@@ -194,6 +199,9 @@ func newModel(t testing.TB, docs []Doc) *model {
 			}
 		}
 		m.docs[i] = md
+		if d.Number != "" {
+			m.text = append(m.text, uint32(i))
+		}
 	}
 	return m
 }
@@ -245,7 +253,40 @@ type wordMatch struct {
 	exact bool
 }
 
-func (m *model) matchWord(d *modelDoc, w *word, langs []string) wordMatch {
+// nearParts returns, for a query word, the parts with a folded name word it matches by
+// typo (with the least distance) or as a prefix (distance 0).
+func (m *model) nearParts(w *word) map[uint32]int {
+	near := map[uint32]int{}
+	see := func(t string, dist int) {
+		for _, p := range m.vocab[t] {
+			if d, ok := near[p]; !ok || dist < d {
+				near[p] = dist
+			}
+		}
+	}
+	if len(w.fold) != 1 || w.digit {
+		return near
+	}
+	f := w.fold[0]
+	n := utf8.RuneCountInString(f)
+	for t := range m.vocab {
+		if n >= oneTypoLen && t != f {
+			maxD := 1
+			if n >= twoTyposLen {
+				maxD = 2
+			}
+			if dist := osa(f, t); dist <= maxD {
+				see(t, dist)
+			}
+		}
+		if w.last && n >= prefixLen && t != f && strings.HasPrefix(t, f) {
+			see(t, 0)
+		}
+	}
+	return near
+}
+
+func (m *model) matchWord(part uint32, d *modelDoc, w *word, near map[uint32]int, langs []string) wordMatch {
 	best := wordMatch{typos: 9, field: nFields}
 	found := func(typos int, f Field, exact bool) {
 		best.ok = true
@@ -275,107 +316,101 @@ func (m *model) matchWord(d *modelDoc, w *word, langs []string) wordMatch {
 	if subset(w.cat, d.cat) {
 		found(0, FieldBrand, false)
 	}
-	if len(w.fold) == 1 && !w.digit {
-		f := w.fold[0]
-		n := utf8.RuneCountInString(f)
-		for t := range d.fold {
-			if n >= oneTypoLen && t != f {
-				maxD := 1
-				if n >= twoTyposLen {
-					maxD = 2
-				}
-				if dist := osa(f, t); dist <= maxD {
-					found(dist, FieldOtherName, false)
-				}
-			}
-			if w.last && n >= prefixLen && t != f && strings.HasPrefix(t, f) {
-				found(0, FieldOtherName, false)
-			}
-		}
+	if dist, ok := near[part]; ok {
+		found(dist, FieldOtherName, false)
 	}
 	return best
 }
 
-// search answers q naively: the same contract as Index.Search, document by document.
-func (m *model) search(ix *Index, q Query) map[uint32]Rank {
+// search answers q naively, once for each candidate set (nil: every part): the same
+// contract as Index.Search, document by document.
+func (m *model) search(ix *Index, q Query, candSets ...*roaring.Bitmap) []map[uint32]Rank {
 	_, m.ui = m.an.analyzerFor(q.Lang)
 	if q.Lang == "" {
 		m.ui = "en"
 	}
 	words := ix.parse(q.Text) // query parsing is shared; matching and ranking are not
 	var req []*word
+	var near []map[uint32]int
 	for i := range words {
 		if !words[i].stop {
 			req = append(req, &words[i])
+			near = append(near, m.nearParts(&words[i]))
 		}
 	}
 	keys := numberKeys(q.Text)
-	out := map[uint32]Rank{}
 	type cand struct {
 		part    uint32
+		tier    int
 		matches []wordMatch
 		count   int
 	}
-	var cands []cand
-	bestCount := 0
-	for p := range m.docs {
-		part := uint32(p)
-		if q.Candidates != nil && !q.Candidates.Contains(part) {
-			continue
-		}
-		d := &m.docs[p]
-		tier := TierText
+	var all []cand
+	for _, part := range m.text { // the others match nothing
+		d := &m.docs[part]
+		c := cand{part: part, tier: TierText}
 		for _, k := range keys {
 			if d.pn[k] {
-				tier = min(tier, TierPartNumber)
+				c.tier = min(c.tier, TierPartNumber)
 			}
 			if d.oem[k] {
-				tier = min(tier, TierOEM)
+				c.tier = min(c.tier, TierOEM)
 			}
 			if e, ok := normalizeEAN(k); ok && d.ean[e] {
-				tier = min(tier, TierEAN)
+				c.tier = min(c.tier, TierEAN)
 			}
 		}
-		if tier < TierText {
-			out[part] = TierRank(tier)
-			continue
-		}
-		c := cand{part: part}
-		for _, w := range req {
-			wm := m.matchWord(d, w, ix.langs)
-			c.matches = append(c.matches, wm)
-			if wm.ok {
-				c.count++
+		if c.tier == TierText {
+			for i, w := range req {
+				wm := m.matchWord(part, d, w, near[i], ix.langs)
+				c.matches = append(c.matches, wm)
+				if wm.ok {
+					c.count++
+				}
 			}
 		}
-		if c.count > 0 {
-			cands = append(cands, c)
-			bestCount = max(bestCount, c.count)
+		if c.tier < TierText || c.count > 0 {
+			all = append(all, c)
 		}
 	}
-	need := len(req)
-	if bestCount < need && len(out) == 0 && len(req) > 1 {
-		need = bestCount // the fallback: the parts holding the most words
-	}
-	for _, c := range cands {
-		if c.count < need || need == 0 {
-			continue
-		}
-		typos, field, inexact := 0, FieldName, 0
-		for _, wm := range c.matches {
-			if !wm.ok {
-				inexact++
+	var outs []map[uint32]Rank
+	for _, cands := range candSets {
+		out := map[uint32]Rank{}
+		bestCount := 0
+		for _, c := range all {
+			if cands != nil && !cands.Contains(c.part) {
 				continue
 			}
-			typos += wm.typos
-			field = max(field, wm.field)
-			if !wm.exact {
-				inexact++
+			if c.tier < TierText {
+				out[c.part] = TierRank(c.tier)
 			}
+			bestCount = max(bestCount, c.count)
 		}
-		out[c.part] = textRank(typos, field, inexact)
+		need := len(req)
+		if bestCount < need && len(out) == 0 && len(req) > 1 {
+			need = bestCount // the fallback: the parts holding the most words
+		}
+		for _, c := range all {
+			if c.tier < TierText || c.count < need || need == 0 || cands != nil && !cands.Contains(c.part) {
+				continue
+			}
+			typos, field, inexact := 0, FieldName, 0
+			for _, wm := range c.matches {
+				if !wm.ok {
+					inexact++
+					continue
+				}
+				typos += wm.typos
+				field = max(field, wm.field)
+				if !wm.exact {
+					inexact++
+				}
+			}
+			out[c.part] = textRank(typos, field, inexact)
+		}
+		outs = append(outs, out)
 	}
-	return out
+	return outs
 }
 
 // refQueries draws queries from the catalog: words of names and descriptions in every
@@ -482,10 +517,12 @@ func TestSearchMatchesReferenceModel(t *testing.T) {
 	}
 	nonEmpty := 0
 	for _, q := range queries {
-		for _, cands := range []*roaring.Bitmap{nil, sparse, dense} {
+		sets := []*roaring.Bitmap{nil, sparse, dense}
+		wants := m.search(r.ix, q, sets...)
+		for si, cands := range sets {
 			q.Candidates = cands
 			got := r.ix.Search(q)
-			want := m.search(r.ix, q)
+			want := wants[si]
 			gotRanks := rankMap(got)
 			if len(want) > 0 {
 				nonEmpty++

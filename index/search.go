@@ -507,6 +507,10 @@ func (ix *Index) rankText(res *Result, words []word, hits [][nKinds][]*roaring.B
 			}
 		}
 	}
+	if r.IsEmpty() {
+		res.Matched = 0
+		return
+	}
 	r.AndNot(res.Matches) // number matches already have their rank
 	if r.IsEmpty() {
 		return

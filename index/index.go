@@ -58,6 +58,9 @@ func Open(dir string) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, err := levBuilder(1); err != nil { // ~2 ms once per process, not on a first query
+		return nil, err
+	}
 	ix := &Index{dir: dir, meta: m, an: an, langs: m.Languages}
 	next := uint32(0)
 	for _, sm := range m.Shards {

@@ -9,6 +9,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	bindex "github.com/blevesearch/bleve_index_api"
 	"github.com/blevesearch/vellum"
+	"github.com/blevesearch/vellum/levenshtein"
 )
 
 // Query is one search.
@@ -174,6 +175,7 @@ type word struct {
 	stop  bool                // a stop word in some language: ignored
 	digit bool
 	last  bool
+	dfa   *levenshtein.DFA // the typo automaton, nil for words too short or with digits
 }
 
 func (ix *Index) parse(text string) []word {
@@ -207,6 +209,24 @@ func (ix *Index) parse(text string) []word {
 	}
 	if len(ws) > 0 {
 		ws[len(ws)-1].last = true
+	}
+	for i := range ws {
+		w := &ws[i]
+		if len(w.fold) != 1 || w.digit || w.stop {
+			continue
+		}
+		d := 0
+		switch n := utf8.RuneCountInString(w.fold[0]); {
+		case n >= twoTyposLen:
+			d = 2
+		case n >= oneTypoLen:
+			d = 1
+		}
+		if d > 0 {
+			if lb, err := levBuilder(d); err == nil {
+				w.dfa, _ = lb.BuildDfa(w.fold[0], uint8(d))
+			}
+		}
 	}
 	allStop := true
 	for _, w := range ws {
@@ -387,30 +407,21 @@ func (ix *Index) matchWord(s *shard, w *word, ui string, within *roaring.Bitmap,
 	}
 	if len(w.fold) == 1 && !w.digit {
 		f := w.fold[0]
-		n := utf8.RuneCountInString(f)
-		if n >= oneTypoLen {
-			d := 1
-			if n >= twoTyposLen {
-				d = 2
-			}
-			if lb, err := levBuilder(d); err == nil {
-				if dfa, err := lb.BuildDfa(f, uint8(d)); err == nil {
-					count := 0
-					s.expand(fieldNames, dfa, nil, nil, false, func(e *bindex.DictEntry) bool {
-						if e.Term == f {
-							return true
-						}
-						_, dist := dfa.MatchAndDistance(e.Term)
-						if dist >= 1 && dist <= 2 {
-							add(kind{field: FieldOtherName, typos: dist}, s.postings(fieldNames, e.Term, restrict))
-						}
-						count++
-						return count < maxExpand
-					})
+		if w.dfa != nil {
+			count := 0
+			s.expand(fieldNames, w.dfa, nil, nil, false, func(e *bindex.DictEntry) bool {
+				if e.Term == f {
+					return true
 				}
-			}
+				_, dist := w.dfa.MatchAndDistance(e.Term)
+				if dist >= 1 && dist <= 2 {
+					add(kind{field: FieldOtherName, typos: dist}, s.postings(fieldNames, e.Term, restrict))
+				}
+				count++
+				return count < maxExpand
+			})
 		}
-		if w.last && n >= prefixLen {
+		if w.last && utf8.RuneCountInString(f) >= prefixLen {
 			count := 0
 			s.expand(fieldNames, &vellum.AlwaysMatch{}, []byte(f), prefixEnd(f), false, func(e *bindex.DictEntry) bool {
 				if e.Term != f {

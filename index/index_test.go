@@ -1,0 +1,91 @@
+package index
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// TestDocumentNumbersArePartIDs reads the stored _id of documents on both sides of the
+// shard boundary: the index's only mapping from document numbers to parts is the shard
+// base.
+func TestDocumentNumbersArePartIDs(t *testing.T) {
+	r := refIndex(t)
+	if len(r.ix.shards) != 2 || r.ix.shards[1].base != 1<<16 {
+		t.Fatalf("reference index: %d shards, want 2 split at 65,536", len(r.ix.shards))
+	}
+	for _, part := range []uint32{0, 1, 12345, 65535, 65536, 65537, refParts - 1} {
+		s := &r.ix.shards[0]
+		if part >= r.ix.shards[1].base {
+			s = &r.ix.shards[1]
+		}
+		id, err := s.seg.DocID(uint64(part - s.base))
+		if err != nil || string(id) != strconv.Itoa(int(part)) {
+			t.Errorf("part %d: document %d of shard at %d has _id %q, %v", part, part-s.base, s.base, id, err)
+		}
+	}
+}
+
+func TestComplete(t *testing.T) {
+	docs := []Doc{
+		{Names: names("de", "Bremsbeläge vorne")},
+		{Names: names("de", "Bremsbeläge hinten")},
+		{Names: names("de", "Bremsscheibe")},
+		{Names: names("sv", "Bromsbelägg")},
+	}
+	ix := handIndex(t, docs, Options{})
+	for _, tc := range []struct {
+		prefix string
+		cands  *roaring.Bitmap
+		want   []Term
+	}{
+		{"brem", nil, []Term{{"bremsbelage", 2}, {"bremsscheibe", 1}}},
+		{"Bremsb", nil, []Term{{"bremsbelage", 2}}},
+		{"BR", nil, []Term{{"bremsbelage", 2}, {"bremsscheibe", 1}, {"bromsbelagg", 1}}},
+		{"brem", roaring.BitmapOf(1, 2), []Term{{"bremsbelage", 1}, {"bremsscheibe", 1}}},
+		{"brem", roaring.BitmapOf(3), nil},
+		{"x", nil, nil},
+	} {
+		got := ix.Complete(tc.prefix, 10, tc.cands)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("Complete(%q, %v): got %v, want %v", tc.prefix, tc.cands, got, tc.want)
+		}
+	}
+	if got := ix.Complete("b", 1, nil); len(got) != 1 || got[0].Text != "bremsbelage" {
+		t.Errorf("Complete(b, limit 1): got %v", got)
+	}
+}
+
+func TestBuildAndOpenErrors(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "idx")
+	docs := []Doc{{Number: "A1", Names: names("en", "Oil filter")}}
+	fill := func(p uint32, d *Doc) error { *d = docs[p]; return nil }
+	if _, err := Build(dir, 1, fill, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Build(dir, 1, fill, Options{}); err == nil {
+		t.Errorf("Build over an existing index: no error")
+	}
+	if _, err := Build(filepath.Join(filepath.Dir(dir), "x"), 1, func(uint32, *Doc) error { return os.ErrInvalid }, Options{}); err == nil {
+		t.Errorf("Build with a failing doc source: no error")
+	}
+	if es, _ := os.ReadDir(filepath.Dir(dir)); len(es) != 1 {
+		t.Errorf("Build left %d entries beside the index, want only it", len(es))
+	}
+	meta := filepath.Join(dir, metaFile)
+	b, _ := os.ReadFile(meta)
+	for _, bad := range []string{`{"format": 99}`, `{`, string(b[:len(b)/2])} {
+		os.WriteFile(meta, []byte(bad), 0o644)
+		if ix, err := Open(dir); err == nil {
+			ix.Close()
+			t.Errorf("Open with index.json %q: no error", bad)
+		}
+	}
+	if _, err := Open(filepath.Join(t.TempDir(), "missing")); err == nil {
+		t.Errorf("Open of a missing directory: no error")
+	}
+}

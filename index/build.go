@@ -182,6 +182,45 @@ func Build(dir string, parts int, doc func(part uint32, d *Doc) error, opts Opti
 	return st, nil
 }
 
+// BuildMemory builds the text index of parts 0..parts-1 in memory, as one segment that
+// is never written to disk: for small sets that change at run time, such as a tenant's
+// own parts. Its ranks compare with those of any other index, so the results of two
+// indexes merge by rank. doc is called from the calling goroutine in part order.
+func BuildMemory(parts int, doc func(part uint32, d *Doc) error) (*Index, error) {
+	an, err := newAnalyzers()
+	if err != nil {
+		return nil, err
+	}
+	if _, err := levBuilder(1); err != nil {
+		return nil, err
+	}
+	b := &shardBuilder{an: an, doc: doc, langs: map[string]bool{}}
+	b.init()
+	docs := make([]bindex.Document, 0, parts)
+	for part := uint32(0); part < uint32(parts); part++ {
+		b.d.reset()
+		if err := doc(part, &b.d); err != nil {
+			return nil, fmt.Errorf("part %d: %w", part, err)
+		}
+		docs = append(docs, b.document(part))
+	}
+	seg, _, err := zapPlugin.New(docs)
+	if err != nil {
+		return nil, err
+	}
+	ix := &Index{an: an, meta: meta{Format: FormatVersion, Parts: parts}}
+	for _, l := range append(Languages[:len(Languages):len(Languages)], Other) {
+		if b.langs[l] {
+			ix.langs = append(ix.langs, l)
+		}
+	}
+	if err := ix.addShard(seg, 0, uint32(parts)); err != nil {
+		ix.Close()
+		return nil, err
+	}
+	return ix, nil
+}
+
 // shardRanges cuts [0, parts) into at most n ranges whose starts are multiples of 65,536.
 func shardRanges(parts, n int) [][2]uint32 {
 	const c = 1 << 16
@@ -228,12 +267,16 @@ var zapPlugin = &zap.ZapPlugin{}
 // frequencies or norms, since ranking is done on bitmaps (search.go), not by scoring.
 const indexOnly = bindex.IndexField | bindex.SkipFreqNorm
 
-func (b *shardBuilder) build(lo, hi uint32) (shardResult, error) {
-	var r shardResult
-	start := time.Now()
+func (b *shardBuilder) init() {
 	b.memos = map[analysis.Analyzer]*memo{}
 	b.cache = map[sharedKey]sharedFreqs{}
 	b.names = map[string]bindex.TokenFrequencies{}
+}
+
+func (b *shardBuilder) build(lo, hi uint32) (shardResult, error) {
+	var r shardResult
+	start := time.Now()
+	b.init()
 	var segs []segment.Segment
 	var paths []string
 	defer func() {

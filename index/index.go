@@ -73,19 +73,10 @@ func Open(dir string) (*Index, error) {
 			ix.Close()
 			return nil, fmt.Errorf("%s: %w: %v", dir, ErrFormat, err)
 		}
-		s := shard{base: sm.Base, docs: uint32(sm.Docs), seg: seg, dict: map[string]segment.TermDictionary{}}
-		ix.shards = append(ix.shards, s)
-		if seg.Count() != uint64(sm.Docs) {
+		if err := ix.addShard(seg, sm.Base, uint32(sm.Docs)); err != nil {
+			seg.Close()
 			ix.Close()
-			return nil, fmt.Errorf("%s: %w: shard %s holds %d documents, index.json says %d", dir, ErrFormat, sm.File, seg.Count(), sm.Docs)
-		}
-		for _, f := range seg.Fields() {
-			d, err := seg.Dictionary(f)
-			if err != nil {
-				ix.Close()
-				return nil, fmt.Errorf("%s: %w: field %s: %v", dir, ErrFormat, f, err)
-			}
-			s.dict[f] = d
+			return nil, fmt.Errorf("%s: %w: %s: %v", dir, ErrFormat, sm.File, err)
 		}
 		next += uint32(sm.Docs)
 	}
@@ -94,6 +85,23 @@ func Open(dir string) (*Index, error) {
 		return nil, fmt.Errorf("%s: %w: shards hold %d parts, index.json says %d", dir, ErrFormat, next, m.Parts)
 	}
 	return ix, nil
+}
+
+// addShard adds an open segment holding the parts [base, base+docs).
+func (ix *Index) addShard(seg segment.Segment, base, docs uint32) error {
+	if seg.Count() != uint64(docs) {
+		return fmt.Errorf("%d documents, want %d", seg.Count(), docs)
+	}
+	s := shard{base: base, docs: docs, seg: seg, dict: map[string]segment.TermDictionary{}}
+	for _, f := range seg.Fields() {
+		d, err := seg.Dictionary(f)
+		if err != nil {
+			return fmt.Errorf("field %s: %v", f, err)
+		}
+		s.dict[f] = d
+	}
+	ix.shards = append(ix.shards, s)
+	return nil
 }
 
 // OpenSnapshot opens the text index that the snapshot at snapPath names (Info.TextIndex,

@@ -1,6 +1,8 @@
 package index
 
 import (
+	"maps"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
@@ -87,5 +89,25 @@ func TestBuildAndOpenErrors(t *testing.T) {
 	}
 	if _, err := Open(filepath.Join(t.TempDir(), "missing")); err == nil {
 		t.Errorf("Open of a missing directory: no error")
+	}
+}
+
+// TestBuildMemoryMatchesDisk: an index built in memory answers as one built on disk.
+func TestBuildMemoryMatchesDisk(t *testing.T) {
+	r := refIndex(t)
+	docs := r.docs[:9000]
+	fill := func(p uint32, d *Doc) error { *d = docs[p]; return nil }
+	mem, err := BuildMemory(len(docs), fill)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer mem.Close()
+	disk := handIndex(t, docs, Options{BatchSize: 1000})
+	rng := rand.New(rand.NewPCG(r.seed, 13))
+	for _, q := range refQueries(rng, docs, 40) {
+		want := rankMap(disk.Search(q))
+		if got := rankMap(mem.Search(q)); !maps.Equal(got, want) {
+			t.Errorf("Search(%q): the memory index gives %d ranked parts, the disk index %d", q.Text, len(got), len(want))
+		}
 	}
 }

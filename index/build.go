@@ -58,8 +58,8 @@ type Options struct {
 type BuildStats struct {
 	Docs     int
 	Shards   int
-	Bytes    int64 // on disk
-	Analyse  time.Duration
+	Bytes    int64         // on disk
+	Analyse  time.Duration // longest shard's analysis and batch segments
 	Merge    time.Duration // longest shard's final merge
 	Duration time.Duration
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sync"
@@ -132,6 +133,24 @@ func (ix *Index) Close() error {
 	}
 	ix.shards = nil
 	return errors.Join(errs...)
+}
+
+// Prewarm reads the segment files once, so that the page cache holds them and the first
+// searches do not wait on page faults (about 250 MiB on eu). A server may call it in the
+// background after start-up; an index built in memory has nothing to read.
+func (ix *Index) Prewarm() error {
+	for _, sm := range ix.meta.Shards {
+		f, err := os.Open(filepath.Join(ix.dir, sm.File))
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(io.Discard, f)
+		f.Close()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Parts is the number of parts indexed (part ids 0..Parts()-1).

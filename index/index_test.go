@@ -111,3 +111,10 @@ func TestBuildMemoryMatchesDisk(t *testing.T) {
 		}
 	}
 }
+
+func TestPrewarm(t *testing.T) {
+	r := refIndex(t)
+	if err := r.ix.Prewarm(); err != nil {
+		t.Errorf("Prewarm: %v", err)
+	}
+}

@@ -118,3 +118,29 @@ func TestPrewarm(t *testing.T) {
 		t.Errorf("Prewarm: %v", err)
 	}
 }
+
+func TestResultAddAndMerge(t *testing.T) {
+	text := textRank(0, FieldName, 0)
+	worse := textRank(1, FieldName, 0)
+	r := &Result{Matches: roaring.BitmapOf(1, 2, 3, 4), Buckets: []Bucket{
+		{Rank: TierRank(TierPartNumber), Parts: roaring.BitmapOf(1)},
+		{Rank: text, Parts: roaring.BitmapOf(2, 3)},
+		{Rank: worse, Parts: roaring.BitmapOf(4)},
+	}}
+	r.Add(TierRank(TierAlias), roaring.BitmapOf(1, 3, 9)) // 1 stays a part number, 3 and 9 become aliases
+	own := &Result{Matches: roaring.BitmapOf(0, 4), Buckets: []Bucket{{Rank: text, Parts: roaring.BitmapOf(0, 4)}}}
+	r.Merge(own, 100)                 // own parts 0 and 4 are 100 and 104
+	r.Add(worse, roaring.BitmapOf(2)) // already better
+	want := map[uint32]Rank{1: TierRank(TierPartNumber), 3: TierRank(TierAlias), 9: TierRank(TierAlias), 2: text, 100: text, 104: text, 4: worse}
+	if got := rankMap(r); !maps.Equal(got, want) {
+		t.Errorf("after Add and Merge: got %v, want %v", got, want)
+	}
+	if r.Matches.GetCardinality() != uint64(len(want)) {
+		t.Errorf("Matches: %v", r.Matches)
+	}
+	for i := 1; i < len(r.Buckets); i++ {
+		if r.Buckets[i].Rank <= r.Buckets[i-1].Rank {
+			t.Errorf("buckets out of order: %v after %v", r.Buckets[i].Rank, r.Buckets[i-1].Rank)
+		}
+	}
+}

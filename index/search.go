@@ -85,6 +85,63 @@ func (r *Result) Page(after *Cursor, limit int) []Hit {
 	return out
 }
 
+// Add ranks parts at rank unless the result already ranks them as well or better, and
+// adds them to Matches: for matches found outside the index, such as a tenant's SKU
+// aliases (TierRank(TierAlias)). parts is only read.
+func (r *Result) Add(rank Rank, parts *roaring.Bitmap) {
+	if parts == nil || parts.IsEmpty() {
+		return
+	}
+	moved := parts.Clone()
+	for _, b := range r.Buckets {
+		if b.Rank <= rank {
+			moved.AndNot(b.Parts)
+		}
+	}
+	if moved.IsEmpty() {
+		return
+	}
+	out := make([]Bucket, 0, len(r.Buckets)+1)
+	placed := false
+	for _, b := range r.Buckets {
+		switch {
+		case b.Rank == rank:
+			b.Parts = roaring.Or(b.Parts, moved)
+			placed = true
+		case b.Rank > rank:
+			if !placed {
+				out = append(out, Bucket{Rank: rank, Parts: moved})
+				placed = true
+			}
+			if b.Parts.Intersects(moved) {
+				b.Parts = roaring.AndNot(b.Parts, moved)
+			}
+		}
+		if !b.Parts.IsEmpty() {
+			out = append(out, b)
+		}
+	}
+	if !placed {
+		out = append(out, Bucket{Rank: rank, Parts: moved})
+	}
+	r.Buckets = out
+	r.Matches = roaring.Or(r.Matches, moved)
+}
+
+// Merge adds the matches of o, an answer to the same query from another index whose
+// part p is part p+offset here (an index of a tenant's own parts, BuildMemory), keeping
+// every part's best rank. Ranks of different indexes compare: they are buckets, not
+// scores. Words and Matched stay r's.
+func (r *Result) Merge(o *Result, offset uint32) {
+	for _, b := range o.Buckets {
+		parts := b.Parts
+		if offset != 0 {
+			parts = roaring.AddOffset64(parts, int64(offset))
+		}
+		r.Add(b.Rank, parts)
+	}
+}
+
 // RankOf returns the rank of part in the result.
 func (r *Result) RankOf(part uint32) (Rank, bool) {
 	for _, b := range r.Buckets {

@@ -349,13 +349,14 @@ const sparseRatio = 16
 // Search returns every part matching q within its candidates. It never fails: a query
 // with no usable word matches nothing.
 //
-// A part matches when it holds every query word in some field: a
-// name or description in any language, analysed by that language's analyzer (so
-// "Bremsbeläge", "bremsbelaege" and "bremsbelag" meet), the brand, the category path,
-// a name word within the typo tolerance, or, for the last word, a name word it is a
-// prefix of. Stop words (a word some language's analyzer drops, like "de" in
-// "plaquettes de frein") are ignored unless the query has nothing else. Parts whose part, OEM or EAN number the query names (NormalizeNumber) match
-// too and rank first.
+// A part matches when it holds every query word in some field: a name or description
+// in any language, analysed by that language's analyzer (so "Bremsbeläge",
+// "bremsbelaege" and "bremsbelag" meet), the brand, the category path, a name word
+// within the typo tolerance, or, for the last word, a name word it is a prefix of. Stop
+// words (a word some language's analyzer drops, like "de" in "plaquettes de frein") are
+// ignored unless the query has nothing else. Parts whose part, OEM or EAN number the
+// query names (NormalizeNumber; the whole query or a run of up to four of its words)
+// match too and rank first.
 //
 // The candidates restrict every postings list inside the evaluation (roaring And of
 // the term's postings with the candidates, in the segment's document space), so the cost
@@ -385,9 +386,12 @@ func (ix *Index) Search(q Query) *Result {
 			sparse = within.GetCardinality()*sparseRatio < uint64(s.docs)
 		}
 		for _, k := range keys {
-			for tier, field := range map[int]string{TierPartNumber: fieldNumber, TierOEM: fieldOEM} {
-				if bm := s.postings(field, k, within); bm != nil {
-					numbers[tier] = append(numbers[tier], s.toParts(bm))
+			for _, f := range [...]struct {
+				tier  int
+				field string
+			}{{TierPartNumber, fieldNumber}, {TierOEM, fieldOEM}} {
+				if bm := s.postings(f.field, k, within); bm != nil {
+					numbers[f.tier] = append(numbers[f.tier], s.toParts(bm))
 				}
 			}
 			if e, ok := normalizeEAN(k); ok {

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -11,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +25,11 @@ import (
 // History:
 //
 //	1: bbolt file; meta, sections (zstd chunks) and part_details (zstd blocks of 64 parts).
-const FormatVersion = 1
+//	2: meta info names the text index directory published with the file (textIndex).
+const FormatVersion = 2
+
+// oldestReadable is the oldest format version Open still reads.
+const oldestReadable = 1
 
 // chunkSize bounds one stored value of a section before compression.
 const chunkSize = 4 << 20
@@ -55,7 +61,10 @@ type Info struct {
 	Built         time.Time              `json:"built"`
 	Counts        Counts                 `json:"counts"`
 	Sections      map[string]sectionInfo `json:"sections"`
-	Bytes         int64                  `json:"-"` // file size
+	// TextIndex names the text index directory beside the file (package index), ""
+	// when there is none (every version-1 file).
+	TextIndex string `json:"textIndex,omitempty"`
+	Bytes     int64  `json:"-"` // file size
 }
 
 type sectionInfo struct {
@@ -88,13 +97,36 @@ func CountsOf(c *Catalog) Counts {
 var zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
 var zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
 
-// Write stores c as a snapshot at path. It writes a temporary file beside path, fsyncs it
-// and renames it into place, so a reader never sees a half-written snapshot.
+// Write stores c as a snapshot at path, without a text index. It writes a temporary
+// file beside path, fsyncs it and renames it into place, so a reader never sees a
+// half-written snapshot.
 func Write(path string, c *Catalog) (Info, error) {
+	p, err := Prepare(path, c)
+	if err != nil {
+		return Info{}, err
+	}
+	defer p.Abort()
+	return p.Publish("")
+}
+
+// Pending is a snapshot written under a temporary name and not yet published: its
+// content hash is known (Info), so a companion text index can be named after it and
+// built before the one rename that publishes both.
+type Pending struct {
+	path string
+	tmp  string
+	db   *bolt.DB
+	info Info
+}
+
+// Prepare writes every section of c to a temporary file beside path. The catalog is not
+// read again afterwards, so the caller may release what it no longer needs. Publish or
+// Abort the result.
+func Prepare(path string, c *Catalog) (*Pending, error) {
 	sections := encodeSections(c)
 	blocks, err := encodeDetailBlocks(c)
 	if err != nil {
-		return Info{}, err
+		return nil, err
 	}
 	info := Info{FormatVersion: FormatVersion, Built: time.Now().UTC().Truncate(time.Second),
 		Counts: CountsOf(c), Sections: map[string]sectionInfo{}}
@@ -102,24 +134,24 @@ func Write(path string, c *Catalog) (Info, error) {
 
 	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp-*")
 	if err != nil {
-		return Info{}, err
+		return nil, err
 	}
-	tmpName := tmp.Name()
+	p := &Pending{path: path, tmp: tmp.Name(), info: info}
 	tmp.Close()
-	if err := os.Chmod(tmpName, 0o644); err != nil { // CreateTemp makes it 0600
-		return Info{}, err
+	if err := os.Chmod(p.tmp, 0o644); err != nil { // CreateTemp makes it 0600
+		p.Abort()
+		return nil, err
 	}
-	defer os.Remove(tmpName) // no-op after the rename
-
-	db, err := bolt.Open(tmpName, 0o644, &bolt.Options{NoSync: true, NoFreelistSync: true, Timeout: time.Second})
+	p.db, err = bolt.Open(p.tmp, 0o644, &bolt.Options{NoSync: true, NoFreelistSync: true, Timeout: time.Second})
 	if err != nil {
-		return Info{}, err
+		p.Abort()
+		return nil, err
 	}
 	// One transaction per section keeps the dirty pages of a transaction bounded.
 	for _, name := range sectionOrder {
 		chunks := compressChunks(sections[name])
-		info.Sections[name] = sectionInfo{Size: len(sections[name]), Chunks: len(chunks)}
-		err = db.Update(func(tx *bolt.Tx) error {
+		p.info.Sections[name] = sectionInfo{Size: len(sections[name]), Chunks: len(chunks)}
+		err = p.db.Update(func(tx *bolt.Tx) error {
 			root, err := tx.CreateBucketIfNotExists(bucketSections)
 			if err != nil {
 				return err
@@ -137,15 +169,15 @@ func Write(path string, c *Catalog) (Info, error) {
 			return nil
 		})
 		if err != nil {
-			db.Close()
-			return Info{}, fmt.Errorf("write section %s: %w", name, err)
+			p.Abort()
+			return nil, fmt.Errorf("write section %s: %w", name, err)
 		}
 	}
 	const blocksPerTx = 4096
 	for lo := 0; lo < len(blocks) || lo == 0; lo += blocksPerTx {
 		hi := min(lo+blocksPerTx, len(blocks))
 		comp := compressAll(blocks[lo:hi])
-		err = db.Update(func(tx *bolt.Tx) error {
+		err = p.db.Update(func(tx *bolt.Tx) error {
 			b, err := tx.CreateBucketIfNotExists(bucketDetails)
 			if err != nil {
 				return err
@@ -159,15 +191,39 @@ func Write(path string, c *Catalog) (Info, error) {
 			return nil
 		})
 		if err != nil {
-			db.Close()
-			return Info{}, fmt.Errorf("write part details: %w", err)
+			p.Abort()
+			return nil, fmt.Errorf("write part details: %w", err)
 		}
 		if hi == len(blocks) {
 			break
 		}
 	}
-	meta, _ := json.Marshal(info)
-	err = db.Update(func(tx *bolt.Tx) error {
+	return p, nil
+}
+
+// Info describes the pending snapshot; TextIndex is set by Publish.
+func (p *Pending) Info() Info { return p.info }
+
+// Publish records textIndex (the name of a complete, fsynced text index directory beside
+// the snapshot, or "" for none) in the snapshot's info, fsyncs the file and renames it
+// into place: the one step that publishes the catalog and its text index together.
+func (p *Pending) Publish(textIndex string) (Info, error) {
+	if p.db == nil {
+		return Info{}, errors.New("snapshot already published or aborted")
+	}
+	if textIndex != "" {
+		if filepath.Base(textIndex) != textIndex {
+			return Info{}, fmt.Errorf("text index %q: want a name beside the snapshot, not a path", textIndex)
+		}
+		if st, err := os.Stat(filepath.Join(filepath.Dir(p.path), textIndex)); err != nil || !st.IsDir() {
+			return Info{}, fmt.Errorf("text index %q: not a directory beside %s", textIndex, p.path)
+		}
+	}
+	p.info.TextIndex = textIndex
+	meta, _ := json.Marshal(p.info)
+	db := p.db
+	p.db = nil
+	err := db.Update(func(tx *bolt.Tx) error {
 		b, err := tx.CreateBucket(bucketMeta)
 		if err != nil {
 			return err
@@ -186,21 +242,74 @@ func Write(path string, c *Catalog) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
-	if err := syncFile(tmpName); err != nil {
+	if err := syncFile(p.tmp); err != nil {
 		return Info{}, err
 	}
-	if err := os.Rename(tmpName, path); err != nil {
+	if err := os.Rename(p.tmp, p.path); err != nil {
 		return Info{}, err
 	}
-	if err := syncFile(filepath.Dir(path)); err != nil {
+	if err := syncFile(filepath.Dir(p.path)); err != nil {
 		return Info{}, err
 	}
-	st, err := os.Stat(path)
+	st, err := os.Stat(p.path)
 	if err != nil {
 		return Info{}, err
 	}
-	info.Bytes = st.Size()
-	return info, nil
+	p.info.Bytes = st.Size()
+	return p.info, nil
+}
+
+// Abort removes the temporary file of a snapshot not published; after Publish it does
+// nothing.
+func (p *Pending) Abort() {
+	if p.db != nil {
+		p.db.Close()
+		p.db = nil
+	}
+	os.Remove(p.tmp) // a no-op after the rename
+}
+
+// TextIndexName returns a fresh name for the text index of the pending snapshot:
+// "<snapshot file name>.text-<first 12 hex digits of its hash>-<8 random hex digits>".
+// The random part keeps a rebuild of the same content from colliding with the index
+// that a running server may still have open.
+func (p *Pending) TextIndexName() string {
+	var r [4]byte
+	rand.Read(r[:])
+	return filepath.Base(p.path) + textIndexInfix + p.info.Version() + "-" + hex.EncodeToString(r[:])
+}
+
+const textIndexInfix = ".text-"
+
+// TextIndexPath returns the text index directory of the snapshot at path, or "" when
+// the snapshot has none.
+func TextIndexPath(path string, info Info) string {
+	if info.TextIndex == "" {
+		return ""
+	}
+	return filepath.Join(filepath.Dir(path), info.TextIndex)
+}
+
+// RemoveTextIndexes removes the text index directories (and unfinished builds) of the
+// snapshot at path other than keep: those of earlier builds, once a new snapshot naming
+// keep is published. A server that opened an older snapshot keeps its index mapped
+// (the files live until unmapped) but must not try to open it afresh.
+func RemoveTextIndexes(path, keep string) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, e := range es {
+		if name := e.Name(); strings.HasPrefix(name, base+textIndexInfix) && name != keep {
+			errs = append(errs, os.RemoveAll(filepath.Join(dir, name)))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // Open reads a whole snapshot into memory and verifies its content hash. The file is
@@ -224,12 +333,12 @@ func Open(path string) (*Catalog, Info, error) {
 		if meta == nil {
 			return fmt.Errorf("%w: no meta bucket", ErrFormat)
 		}
-		if v := meta.Get([]byte("format")); len(v) != 4 || binary.BigEndian.Uint32(v) != FormatVersion {
+		if v := meta.Get([]byte("format")); len(v) != 4 || binary.BigEndian.Uint32(v) < oldestReadable || binary.BigEndian.Uint32(v) > FormatVersion {
 			got := "unknown"
 			if len(v) == 4 {
 				got = fmt.Sprint(binary.BigEndian.Uint32(v))
 			}
-			return fmt.Errorf("%w: format version %s, this binary reads %d", ErrFormat, got, FormatVersion)
+			return fmt.Errorf("%w: format version %s, this binary reads %d to %d", ErrFormat, got, oldestReadable, FormatVersion)
 		}
 		if err := json.Unmarshal(meta.Get([]byte("info")), &info); err != nil {
 			return fmt.Errorf("%w: meta info: %v", ErrFormat, err)

@@ -4,7 +4,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
+	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -12,6 +15,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/fitment/fitment/index"
 	"github.com/fitment/fitment/ingest"
 	"github.com/fitment/fitment/snapshot"
 )
@@ -24,6 +28,8 @@ func runBuild(args []string) error {
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	in := fs.String("in", "", "source directory with vehicles, parts and fitments .csv[.gz|.zst]")
 	out := fs.String("out", "", "snapshot file to write; the report goes to FILE.report.txt")
+	textLang := fs.String("lang", "en", "language of the catalog's default part names and descriptions")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the build to FILE")
 	maxRejects := fs.String("max-rejects", "0.1%", "rejected rows tolerated: a count (N) or a percentage of all rows (P%)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -35,6 +41,19 @@ func runBuild(args []string) error {
 	opts, err := parseMaxRejects(*maxRejects)
 	if err != nil {
 		return err
+	}
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer func() {
+			pprof.StopCPUProfile()
+			f.Close()
+		}()
 	}
 	total, err := ingest.InputSize(*in)
 	if err != nil {
@@ -63,13 +82,50 @@ func runBuild(args []string) error {
 	if err != nil {
 		return err
 	}
-	info, err := snapshot.Write(*out, cat)
+	info, ist, err := writeSnapshot(*out, cat, *textLang)
 	if err != nil {
 		return err
 	}
+	fmt.Fprintf(os.Stderr, "text index %s: %d parts in %d shards, %d bytes, in %s (%.0f parts/s; analysis %s, merge %s)\n",
+		info.TextIndex, ist.Docs, ist.Shards, ist.Bytes, ist.Duration.Round(time.Millisecond),
+		float64(ist.Docs)/ist.Duration.Seconds(), ist.Analyse.Round(time.Millisecond), ist.Merge.Round(time.Millisecond))
 	fmt.Fprintf(os.Stderr, "wrote %s: %d bytes, format %d, hash %s; built in %s, total %s\n",
 		*out, info.Bytes, info.FormatVersion, info.Hash, built.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// writeSnapshot writes the snapshot and its text index and publishes both with one
+// rename: the snapshot goes to a temporary file first (its content hash names the
+// index), the catalog's fitment structures are released, the index is built beside it
+// (complete and fsynced), and only then is the snapshot renamed into place, naming the
+// index in its info. Indexes of earlier builds of the same path are removed afterwards.
+func writeSnapshot(path string, cat *snapshot.Catalog, lang string) (snapshot.Info, index.BuildStats, error) {
+	p, err := snapshot.Prepare(path, cat)
+	if err != nil {
+		return snapshot.Info{}, index.BuildStats{}, err
+	}
+	defer p.Abort()
+	// The text index reads parts, brands, categories and part details only: let the
+	// collector have the fitment postings and details before the index allocates.
+	cat.VehicleParts, cat.PartVehicles, cat.BrandVehicles = nil, nil, nil
+	cat.Details = snapshot.Details{}
+	runtime.GC()
+
+	name := p.TextIndexName()
+	ist, err := index.Build(filepath.Join(filepath.Dir(path), name), len(cat.Parts), index.CatalogDocs(cat, lang),
+		index.Options{Catalog: p.Info().Hash})
+	if err != nil {
+		return snapshot.Info{}, ist, fmt.Errorf("text index: %w", err)
+	}
+	info, err := p.Publish(name)
+	if err != nil {
+		os.RemoveAll(filepath.Join(filepath.Dir(path), name))
+		return info, ist, err
+	}
+	if err := snapshot.RemoveTextIndexes(path, name); err != nil {
+		fmt.Fprintf(os.Stderr, "fitctl build: removing old text indexes: %v\n", err)
+	}
+	return info, ist, nil
 }
 
 // parseMaxRejects reads "N" (an absolute count) or "P%" (a percentage of all rows).

@@ -44,6 +44,7 @@ type catalog struct {
 	groups groupParts      // part sets of years and make-years, built on demand (counts.go)
 	langs  map[string]bool // languages some part name is translated into
 	frags  fragments       // encoded part summaries, built on demand (render.go)
+	lists  listTables      // listing tables and name orders, built on demand (listing.go)
 }
 
 func newCatalog(c *snapshot.Catalog, version string) *catalog {

@@ -63,6 +63,8 @@ type extension struct {
 	centralFits map[uint32][]uint32 // by catalog vehicle id
 	ownFits     map[int][]uint32    // by own vehicle index
 	hasConcrete map[string]bool     // wildcard vehicle id → its model-year has own concrete submodels
+
+	listing extListing // what listings derive from the parts, on demand (listing.go)
 }
 
 type extVehicle struct {

@@ -1,0 +1,984 @@
+package engine
+
+import (
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/fitment/fitment/snapshot"
+)
+
+// Faceted part lists (GET /api/t/vehicles/:id/parts, and /api/t/search over a text
+// query's matches): the parts of a tenant's visible catalog that fit a vehicle — or all of
+// them — narrowed by filters, counted into facets, sorted and paged by a keyset cursor.
+//
+// Everything is one pass over the candidates: each part is read once (brand and category
+// from a compact per-catalog table, price and stock from the tenant's offers, its sort
+// key), tested against every filter, counted into the facets it belongs to, and kept when
+// it passes and sorts after the cursor. A page is then the `limit` smallest kept keys
+// (selected in linear time, then sorted), rendered from the pre-encoded fragments of
+// render.go.
+//
+// Facets are disjunctive: a facet's counts apply every filter except its own, so with
+// brand=EBC selected the brand facet still says how many parts each other brand would
+// add (what a storefront's filter checkboxes need), while the category facet counts only
+// EBC's parts. The same pass counts both.
+//
+// Sort keys are two integers, (primary, tiebreak), unique per part: the tiebreak is the
+// part number's place in part-number order, catalog and own parts merged; the primary is
+// the price, the text query's rank, or the name's place in the request language's
+// collation order (listnames.go). A cursor (listcursor.go) carries the last item's sort
+// values themselves — its price, rank or name, and its part number — not ids, so it keeps
+// its meaning across price changes, own-part changes and catalog rebuilds.
+
+// ListSort orders a listing.
+type ListSort uint8
+
+const (
+	// SortDefault is SortRelevance when the query has Matches, else SortName.
+	SortDefault ListSort = iota
+	// SortRelevance: the text query's rank, highest first (needs Matches).
+	SortRelevance
+	// SortName: by name in the request language's collation (case-insensitive, numbers
+	// by value: "Disc 90 mm" before "Disc 120 mm").
+	SortName
+	// SortPrice: cheapest first; parts without a price last.
+	SortPrice
+	// SortPriceDesc: dearest first; parts without a price last.
+	SortPriceDesc
+)
+
+var sortNames = [...]string{"", "relevance", "name", "price", "-price"}
+
+// String is the sort's parameter value ("" for SortDefault).
+func (s ListSort) String() string {
+	if int(s) < len(sortNames) {
+		return sortNames[s]
+	}
+	return "?"
+}
+
+// ParseListSort reads a sort parameter: relevance, name, price or -price ("" is
+// SortDefault).
+func ParseListSort(s string) (ListSort, bool) {
+	for i, n := range sortNames {
+		if s == n {
+			return ListSort(i), true
+		}
+	}
+	return 0, false
+}
+
+// FacetSet says which facets a listing counts.
+type FacetSet uint8
+
+const (
+	FacetCategory FacetSet = 1 << iota
+	FacetBrand
+)
+
+// Listing page sizes.
+const (
+	DefaultListLimit = 50
+	MaxListLimit     = 500
+)
+
+// ListQuery is one page of a listing. Zero values mean "no filter".
+type ListQuery struct {
+	// VehicleID restricts the listing to the parts that fit the vehicle (a catalog or own
+	// vehicle; wildcard fitments of its model-year included), as GET /api/t/parts lists
+	// them. "" lists the tenant's whole visible catalog, universal parts included.
+	VehicleID string
+	// IncludeUniversal adds the visible universal parts to a vehicle's listing.
+	IncludeUniversal bool
+	// Matches, when not nil, keeps only the parts a text query matched, and enables
+	// SortRelevance.
+	Matches *Matches
+	// Categories keeps the parts in one of these categories (ids, as /api/t/categories
+	// gives them) or below one: Brakes includes Brakes > Brake pads.
+	Categories []string
+	// Brands keeps the parts of one of these brands (case-insensitively), the catalog's or
+	// the tenant's own parts' brands.
+	Brands []string
+	// InStock keeps the parts whose stock is tracked and above zero.
+	InStock bool
+	Sort    ListSort
+	// Limit is the page size, 1..MaxListLimit; 0 is DefaultListLimit.
+	Limit int
+	// Cursor is a ListPage.NextCursor of an earlier page of the same query ("" for the
+	// first page).
+	Cursor string
+	Facets FacetSet
+	Lang   string // "" = default names
+	// Scope is whatever else a cursor must belong to (search sets it to the normalised
+	// text query): a cursor of another scope is refused.
+	Scope string
+}
+
+// QueryError is a bad parameter of a listing query; it wraps ErrBadQuery.
+type QueryError struct {
+	Param string // category, brand, sort, limit, cursor
+	Msg   string // "is not …", to follow the parameter's name
+}
+
+func (e *QueryError) Error() string { return "parameter " + e.Param + ": " + e.Msg }
+func (e *QueryError) Unwrap() error { return ErrBadQuery }
+
+// Match is one part a text query matched: its part id as the engine numbers it (catalog
+// parts by index in the snapshot, the tenant's own parts after them) and its relevance
+// rank, higher is better.
+type Match struct {
+	Part, Rank uint32
+}
+
+// Matches is the outcome of a text query, in part id order.
+type Matches struct {
+	ms []Match
+}
+
+// NewMatches makes a match set of ms (which it takes over and sorts); a part given more
+// than once keeps its highest rank.
+func NewMatches(ms []Match) *Matches {
+	slices.SortFunc(ms, func(a, b Match) int {
+		if a.Part != b.Part {
+			return cmpUint32(a.Part, b.Part)
+		}
+		return cmpUint32(b.Rank, a.Rank) // highest rank first
+	})
+	out := ms[:0]
+	for i, m := range ms {
+		if i == 0 || m.Part != ms[i-1].Part {
+			out = append(out, m)
+		}
+	}
+	return &Matches{ms: out}
+}
+
+// Len is how many parts matched.
+func (m *Matches) Len() int { return len(m.ms) }
+
+// Rank returns part p's rank; ok is false when p did not match.
+func (m *Matches) Rank(p uint32) (rank uint32, ok bool) {
+	i := sort.Search(len(m.ms), func(i int) bool { return m.ms[i].Part >= p })
+	if i < len(m.ms) && m.ms[i].Part == p {
+		return m.ms[i].Rank, true
+	}
+	return 0, false
+}
+
+func cmpUint32(a, b uint32) int {
+	switch {
+	case a < b:
+		return -1
+	case a > b:
+		return 1
+	}
+	return 0
+}
+
+// Facets are a listing's facet counts. A facet not asked for is nil (and left out of the
+// JSON); one asked for is a list, [] when empty.
+type Facets struct {
+	Category []CategoryFacet `json:"category,omitzero"`
+	Brand    []BrandFacet    `json:"brand,omitzero"`
+}
+
+// CategoryFacet is one category with how many parts of the listing are in it or below
+// it. Categories come in path order (parents before children); an ancestor of a counted
+// category is listed too.
+type CategoryFacet struct {
+	Value    string  `json:"value"` // the category id, what the category filter takes
+	Name     string  `json:"name"`
+	ParentID *string `json:"parentId"`
+	Count    int     `json:"count"`
+}
+
+// BrandFacet is one brand with how many parts of the listing it has. Brands come by count,
+// highest first, then by name.
+type BrandFacet struct {
+	Value string `json:"value"`
+	Count int    `json:"count"`
+}
+
+// Listing is a ListPage as a value, the JSON of GET /api/t/vehicles/:id/parts.
+type Listing struct {
+	Items      []PartSummary `json:"items"`
+	Total      int           `json:"total"`
+	Facets     Facets        `json:"facets"`
+	NextCursor *string       `json:"nextCursor"`
+}
+
+// ListPage is one page of a listing, computed by View.List; render it with AppendJSON (or
+// AppendItems), or take it as a value with Listing.
+type ListPage struct {
+	Total      int    // parts passing every filter, on every page
+	Facets     Facets // as asked by the query
+	NextCursor string // the cursor of the next page; "" on the last page
+
+	v     *View
+	lang  string
+	src   *listSource
+	items []pageItem
+}
+
+type pageItem struct {
+	p         uint32
+	universal bool // no fitments to show
+}
+
+// List computes one page of a listing: the filtered parts in sort order after the cursor,
+// the total and the facets, in one pass over the candidates. A bad parameter is a
+// *QueryError; an unknown vehicle is ErrNotFound.
+func (v *View) List(q ListQuery) (*ListPage, error) {
+	l := listerPool.Get().(*lister)
+	defer l.release()
+	if err := l.prepare(v, &q); err != nil {
+		return nil, err
+	}
+	src, err := v.listSource(q.VehicleID, q.IncludeUniversal)
+	if err != nil {
+		return nil, err
+	}
+	l.scan(src, q.Matches)
+	l.buf.kept = l.kept
+	page := &ListPage{Total: l.total, v: v, lang: q.Lang, src: src}
+	l.page(page, &q)
+	return page, nil
+}
+
+// AppendList appends the JSON of List(q) to dst.
+func (v *View) AppendList(dst []byte, q ListQuery) ([]byte, error) {
+	page, err := v.List(q)
+	if err != nil {
+		return dst, err
+	}
+	return page.AppendJSON(dst), nil
+}
+
+// Candidates returns the part ids a listing of vehicleID considers before any filter (all
+// the visible ones for ""), catalog and own parts alike: what a text query should be
+// restricted to. The bitmap must not be modified.
+func (v *View) Candidates(vehicleID string, includeUniversal bool) (*roaring.Bitmap, error) {
+	src, err := v.listSource(vehicleID, includeUniversal)
+	if err != nil {
+		return nil, err
+	}
+	if len(src.own)+len(src.ownUniversal) == 0 && src.universal == nil {
+		return src.central, nil
+	}
+	out := src.central.Clone()
+	if src.universal != nil {
+		out.Or(src.universal)
+	}
+	out.AddMany(src.own)
+	out.AddMany(src.ownUniversal)
+	return out, nil
+}
+
+// listSource is the candidate set of a listing and where its fitments come from.
+type listSource struct {
+	central      *roaring.Bitmap // catalog parts fitting (or every visible part, own ones too, for no vehicle)
+	universal    *roaring.Bitmap // visible catalog universal parts, when asked (nil: none)
+	own          []uint32        // own parts fitting, ascending
+	ownUniversal []uint32        // own universal parts, when asked
+
+	vehicle bool                 // a vehicle listing: fitments are shown
+	veh     uint32               // the catalog vehicle whose details give central fitments
+	vOwn    *roaring.Bitmap      // parts fitted to veh, and to its model-year's wildcard (nil: none)
+	vWild   *roaring.Bitmap      //
+	extFits map[uint32][]Fitment // own parts' fitments
+}
+
+func (v *View) listSource(vehicleID string, universal bool) (*listSource, error) {
+	k := v.cat
+	if vehicleID == "" {
+		return &listSource{central: v.parts}, nil
+	}
+	s := &listSource{vehicle: true, central: roaring.New()}
+	var ext extList
+	if id, ok := k.vehicleByID[vehicleID]; ok {
+		l := v.list(id, PartsQuery{})
+		s.central, s.veh, s.vOwn, s.vWild = l.hits, id, l.own, l.wild
+		ext = v.extParts(true, id, 0, universal)
+	} else if i, ok := v.ext.vehByID[vehicleID]; ok {
+		// Catalog parts reach an own vehicle only through its model-year's catalog wildcard.
+		if w, ok := k.vehicleByID[v.ext.vehicles[i].wildcard]; ok && v.ext.vehicles[i].Submodel != "" {
+			wp := k.VehicleParts.Get(int(w))
+			s.central, s.veh, s.vOwn = roaring.And(wp, v.fit), w, wp
+		}
+		ext = v.extParts(false, 0, i, universal)
+	} else {
+		return nil, notFoundf("vehicle %s is not in this catalog", vehicleID)
+	}
+	s.own, s.extFits = slices.Clone(ext.fitting), ext.fits
+	slices.Sort(s.own)
+	for _, p := range ext.universal {
+		if _, fits := ext.fits[p]; !fits {
+			s.ownUniversal = append(s.ownUniversal, p)
+		}
+	}
+	slices.Sort(s.ownUniversal)
+	if universal {
+		if u := roaring.And(v.parts, k.universal); !u.IsEmpty() {
+			s.universal = u
+		}
+	}
+	return s, nil
+}
+
+// partAttr is what a listing reads of every candidate: its brand (an index of the
+// catalog's brands, or past them one of the tenant's own brands) and category.
+type partAttr struct {
+	brand, category uint32
+}
+
+// listTables are a catalog's listing tables, built on first use.
+type listTables struct {
+	once       sync.Once
+	attrs      []partAttr        // by part id
+	categoryID map[string]uint32 // category id → index
+	names      sync.Map          // language → *nameTable (listnames.go)
+}
+
+func (k *catalog) listTables() *listTables {
+	t := &k.lists
+	t.once.Do(func() {
+		t.attrs = make([]partAttr, len(k.Parts))
+		for i := range k.Parts {
+			t.attrs[i] = partAttr{k.Parts[i].Brand, k.Parts[i].Category}
+		}
+		t.categoryID = make(map[string]uint32, len(k.Categories))
+		for i, c := range k.Categories {
+			t.categoryID[c.ID] = uint32(i)
+		}
+	})
+	return t
+}
+
+// extListing is what listings derive from a tenant's own parts, once per extension.
+type extListing struct {
+	once   sync.Once
+	attrs  []partAttr // by sequence number
+	tie    []uint64   // tiebreak keys by sequence number
+	brands []string   // own brands the catalog lacks, brand index len(catalog brands)+i
+	byKey  map[string]uint32
+
+	mu    sync.Mutex
+	names map[ownNamesKey]*ownNames // per name table and language (listnames.go)
+}
+
+func (v *View) extListing() *extListing {
+	x, k := v.ext, v.cat
+	xl := &x.listing
+	xl.once.Do(func() {
+		xl.attrs = make([]partAttr, len(x.parts))
+		xl.tie = make([]uint64, len(x.parts))
+		xl.byKey = map[string]uint32{}
+		for j, seq := range x.sorted {
+			p := x.parts[seq]
+			key := snapshot.Key(p.Brand)
+			b, ok := k.brandByKey[key]
+			if !ok {
+				if b, ok = xl.byKey[key]; !ok {
+					b = uint32(len(k.Brands) + len(xl.brands))
+					xl.byKey[key] = b
+					xl.brands = append(xl.brands, strings.TrimSpace(p.Brand))
+				}
+			}
+			xl.attrs[seq] = partAttr{b, p.category}
+			xl.tie[seq] = uint64(p.after)<<ownBits | uint64(j)
+		}
+	})
+	return xl
+}
+
+// ownBits is how many low bits of a sort key place own parts between catalog parts: a
+// catalog part at place i has key i<<ownBits | ownLast, an own part that comes after i
+// catalog parts and is the j-th own part has i<<ownBits | j.
+const (
+	ownBits = 24
+	ownLast = 1<<ownBits - 1
+)
+
+func catalogKey(i uint32) uint64 { return uint64(i)<<ownBits | ownLast }
+
+// brandName is the display name of brand index b.
+func (v *View) brandName(b uint32) string {
+	if int(b) < len(v.cat.Brands) {
+		return v.cat.Brands[b]
+	}
+	return v.extListing().brands[int(b)-len(v.cat.Brands)]
+}
+
+// listItem is a kept candidate: its sort key and part.
+type listItem struct {
+	key, tie  uint64
+	p         uint32
+	universal bool
+}
+
+func (a *listItem) less(b *listItem) bool {
+	return a.key < b.key || a.key == b.key && a.tie < b.tie
+}
+
+// lister is the state of one List call, pooled: its buffers are reused.
+type lister struct {
+	v    *View
+	k    *catalog
+	t    *listTables
+	xl   *extListing // nil for a tenant without own parts
+	sort ListSort
+
+	attrs    []partAttr
+	brandSel []uint64 // bit sets of the selected brands and categories (descendants
+	catSel   []uint64 // included); nil: no filter
+	inStock  bool
+	brandCnt []int // facet counts; nil: not asked
+	catCnt   []int
+
+	needOffer bool
+	names     *nameTable
+	ownNames  *ownNames
+
+	after      bool // there is a cursor
+	cKey, cTie uint64
+	cInclusive bool   // the cursor is a place between parts: a part with its key is after it
+	rankOf     uint32 // the current candidate's rank
+	total      int
+	kept       []listItem
+
+	buf listBuffers
+}
+
+type listBuffers struct {
+	ids              []uint32
+	kept             []listItem
+	brandSel, catSel []uint64
+	brandCnt, catCnt []int
+}
+
+var listerPool = sync.Pool{New: func() any { return &lister{buf: listBuffers{ids: make([]uint32, 256)}} }}
+
+func (l *lister) release() {
+	l.buf.kept = l.kept[:0]
+	*l = lister{buf: l.buf}
+	listerPool.Put(l)
+}
+
+// prepare resolves the query's filters, sort and cursor against the view.
+func (l *lister) prepare(v *View, q *ListQuery) error {
+	k := v.cat
+	l.v, l.k, l.t = v, k, k.listTables()
+	l.attrs = l.t.attrs
+	l.kept = l.buf.kept[:0]
+	if !v.ext.empty() {
+		l.xl = v.extListing()
+	}
+	nBrands := len(k.Brands)
+	if l.xl != nil {
+		nBrands += len(l.xl.brands)
+	}
+	switch {
+	case q.Limit == 0:
+		q.Limit = DefaultListLimit
+	case q.Limit < 1 || q.Limit > MaxListLimit:
+		return &QueryError{"limit", "must be 1.." + strconv.Itoa(MaxListLimit)}
+	}
+	l.sort = q.Sort
+	if l.sort == SortDefault {
+		l.sort = SortName
+		if q.Matches != nil {
+			l.sort = SortRelevance
+		}
+	}
+	if l.sort == SortRelevance && q.Matches == nil {
+		return &QueryError{"sort", "relevance needs a text query"}
+	}
+	if int(l.sort) >= len(sortNames) {
+		return &QueryError{"sort", "is not one of relevance, name, price, -price"}
+	}
+	if len(q.Brands) > 0 {
+		l.buf.brandSel = grow(l.buf.brandSel, (nBrands+63)/64)
+		l.brandSel = l.buf.brandSel
+		for _, name := range q.Brands {
+			key := snapshot.Key(name)
+			b, ok := k.brandByKey[key]
+			if !ok && l.xl != nil {
+				b, ok = l.xl.byKey[key]
+			}
+			if !ok {
+				return &QueryError{"brand", quote(name) + " is not a brand of this catalog"}
+			}
+			l.brandSel[b/64] |= 1 << (b % 64)
+		}
+	}
+	if len(q.Categories) > 0 {
+		l.buf.catSel = grow(l.buf.catSel, (len(k.Categories)+63)/64)
+		l.catSel = l.buf.catSel
+		for _, id := range q.Categories {
+			c, ok := l.t.categoryID[strings.TrimSpace(id)]
+			if !ok {
+				return &QueryError{"category", quote(id) + " is not a category id of this catalog"}
+			}
+			l.catSel[c/64] |= 1 << (c % 64)
+		}
+		// Categories are in path order, a parent before its children: one walk selects
+		// every descendant of a selected category.
+		for c, cat := range k.Categories {
+			if p := cat.Parent; p != snapshot.None && l.catSel[p/64]&(1<<(p%64)) != 0 {
+				l.catSel[c/64] |= 1 << (c % 64)
+			}
+		}
+	}
+	l.inStock = q.InStock
+	if q.Facets&FacetBrand != 0 {
+		l.buf.brandCnt = growInts(l.buf.brandCnt, nBrands)
+		l.brandCnt = l.buf.brandCnt
+	}
+	if q.Facets&FacetCategory != 0 {
+		l.buf.catCnt = growInts(l.buf.catCnt, len(k.Categories))
+		l.catCnt = l.buf.catCnt
+	}
+	l.needOffer = l.inStock || l.sort == SortPrice || l.sort == SortPriceDesc
+	if l.sort == SortName {
+		l.names = k.nameTable(q.Lang)
+		if l.xl != nil {
+			l.ownNames = v.ownNameKeys(l.names, q.Lang)
+		}
+	}
+	if q.Cursor != "" {
+		c, err := decodeCursor(q.Cursor, fingerprint(q, l.sort))
+		if err != nil {
+			return err
+		}
+		if c.sort != l.sort {
+			return &QueryError{"cursor", errForeignCursor}
+		}
+		l.place(c, q.Lang)
+	}
+	return nil
+}
+
+func grow(s []uint64, n int) []uint64 {
+	if cap(s) < n {
+		return make([]uint64, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+func growInts(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	s = s[:n]
+	clear(s)
+	return s
+}
+
+func quote(s string) string { return `"` + s + `"` }
+
+// scan is the one pass: every candidate, through the filters, facets and cursor.
+func (l *lister) scan(s *listSource, m *Matches) {
+	l.scanSet(s.central, m, false)
+	l.scanList(s.own, m, false)
+	if s.universal != nil {
+		l.scanSet(s.universal, m, true)
+	}
+	l.scanList(s.ownUniversal, m, true)
+}
+
+// scanSet passes the parts of set (those matched, with m).
+func (l *lister) scanSet(set *roaring.Bitmap, m *Matches, universal bool) {
+	if m != nil && uint64(m.Len())*4 < set.GetCardinality() {
+		// Few matches in a large set (a search over a whole catalog): probe the set.
+		for _, x := range m.ms {
+			if set.Contains(x.Part) {
+				l.rankOf = x.Rank
+				l.add(x.Part, universal)
+			}
+		}
+		return
+	}
+	it := set.ManyIterator()
+	mi := 0
+	for {
+		n := it.NextMany(l.buf.ids)
+		if n == 0 {
+			return
+		}
+		for _, p := range l.buf.ids[:n] {
+			if m != nil {
+				if mi = m.seek(mi, p); mi == len(m.ms) {
+					return
+				}
+				if m.ms[mi].Part != p {
+					continue
+				}
+				l.rankOf = m.ms[mi].Rank
+			}
+			l.add(p, universal)
+		}
+	}
+}
+
+// scanList passes the parts of ids, ascending (those matched, with m).
+func (l *lister) scanList(ids []uint32, m *Matches, universal bool) {
+	mi := 0
+	for _, p := range ids {
+		if m != nil {
+			if mi = m.seek(mi, p); mi == len(m.ms) {
+				return
+			}
+			if m.ms[mi].Part != p {
+				continue
+			}
+			l.rankOf = m.ms[mi].Rank
+		}
+		l.add(p, universal)
+	}
+}
+
+// seek returns the first index from i on whose part is ≥ p, galloping: the scans move
+// forward through matches much larger than the candidates.
+func (m *Matches) seek(i int, p uint32) int {
+	ms := m.ms
+	if i >= len(ms) || ms[i].Part >= p {
+		return i
+	}
+	step := 1
+	lo := i
+	for lo+step < len(ms) && ms[lo+step].Part < p {
+		lo += step
+		step *= 2
+	}
+	hi := min(lo+step, len(ms))
+	return lo + 1 + sort.Search(hi-lo-1, func(j int) bool { return ms[lo+1+j].Part >= p })
+}
+
+// add passes one candidate.
+func (l *lister) add(p uint32, universal bool) {
+	var a partAttr
+	var tie uint64
+	nCat := uint32(len(l.attrs))
+	if p < nCat {
+		a, tie = l.attrs[p], catalogKey(p)
+	} else {
+		seq := p - nCat
+		a, tie = l.xl.attrs[seq], l.xl.tie[seq]
+	}
+	var o Offer
+	if l.needOffer {
+		o = l.v.offers.get(p)
+	}
+	stockOK := true
+	if l.inStock {
+		n, ok := o.Stock()
+		stockOK = ok && n > 0
+	}
+	brandOK := l.brandSel == nil || l.brandSel[a.brand/64]&(1<<(a.brand%64)) != 0
+	catOK := l.catSel == nil || a.category != snapshot.None && l.catSel[a.category/64]&(1<<(a.category%64)) != 0
+	if l.brandCnt != nil && catOK && stockOK {
+		l.brandCnt[a.brand]++
+	}
+	if l.catCnt != nil && brandOK && stockOK && a.category != snapshot.None {
+		l.catCnt[a.category]++
+	}
+	if !brandOK || !catOK || !stockOK {
+		return
+	}
+	l.total++
+	var key uint64
+	switch l.sort {
+	case SortName:
+		if p < nCat {
+			key = catalogKey(l.names.rank[p])
+		} else {
+			key = l.ownNames.keys[p-nCat]
+		}
+	case SortPrice, SortPriceDesc:
+		key = priceKey(o, l.sort == SortPriceDesc)
+	case SortRelevance:
+		key = relevanceKey(l.rankOf)
+	}
+	if l.after && (key < l.cKey || key == l.cKey && (tie < l.cTie || tie == l.cTie && !l.cInclusive)) {
+		return
+	}
+	l.kept = append(l.kept, listItem{key: key, tie: tie, p: p, universal: universal})
+}
+
+// noPrice sorts after every price, in both directions.
+const noPrice = ^uint64(0)
+
+func priceKey(o Offer, desc bool) uint64 {
+	c, ok := o.Price()
+	switch {
+	case !ok:
+		return noPrice
+	case desc:
+		return uint64(MaxPriceCents - c)
+	}
+	return uint64(c)
+}
+
+func relevanceKey(rank uint32) uint64 { return uint64(^rank) }
+
+// page selects, sorts and records the page, its facets and its cursor.
+func (l *lister) page(page *ListPage, q *ListQuery) {
+	kept := l.kept
+	n := min(q.Limit, len(kept))
+	if len(kept) > n {
+		selectSmallest(kept, n)
+	}
+	top := kept[:n]
+	slices.SortFunc(top, func(a, b listItem) int {
+		switch {
+		case a.less(&b):
+			return -1
+		case b.less(&a):
+			return 1
+		}
+		return 0
+	})
+	page.items = make([]pageItem, n)
+	for i, it := range top {
+		page.items[i] = pageItem{p: it.p, universal: it.universal}
+	}
+	if len(kept) > n && n > 0 {
+		page.NextCursor = l.cursorAfter(top[n-1], q)
+	}
+	if l.catCnt != nil {
+		page.Facets.Category = l.categoryFacets()
+	}
+	if l.brandCnt != nil {
+		page.Facets.Brand = l.brandFacets()
+	}
+}
+
+func (l *lister) categoryFacets() []CategoryFacet {
+	k := l.k
+	cnt := l.catCnt
+	// Children come after their parents: rolling counts up from the end gives each
+	// category its parts and those of every category below it.
+	for c := len(k.Categories) - 1; c >= 0; c-- {
+		if p := k.Categories[c].Parent; cnt[c] > 0 && p != snapshot.None {
+			cnt[p] += cnt[c]
+		}
+	}
+	out := []CategoryFacet{}
+	for c, n := range cnt {
+		if n == 0 {
+			continue
+		}
+		cat := &k.Categories[c]
+		f := CategoryFacet{Value: cat.ID, Name: cat.Name, Count: n}
+		if cat.Parent != snapshot.None {
+			f.ParentID = &k.Categories[cat.Parent].ID
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func (l *lister) brandFacets() []BrandFacet {
+	out := []BrandFacet{}
+	type bc struct{ b, n int }
+	var counted []bc
+	for b, n := range l.brandCnt {
+		if n > 0 {
+			counted = append(counted, bc{b, n})
+		}
+	}
+	nCat := len(l.k.Brands)
+	sort.Slice(counted, func(i, j int) bool {
+		a, b := counted[i], counted[j]
+		if a.n != b.n {
+			return a.n > b.n
+		}
+		if a.b < nCat && b.b < nCat {
+			return a.b < b.b // catalog brands are in name order
+		}
+		return snapshot.Key(l.v.brandName(uint32(a.b))) < snapshot.Key(l.v.brandName(uint32(b.b)))
+	})
+	for _, c := range counted {
+		out = append(out, BrandFacet{Value: l.v.brandName(uint32(c.b)), Count: c.n})
+	}
+	return out
+}
+
+// selectSmallest moves the n smallest items of a (distinct keys) to a[:n], in no order:
+// quickselect, linear on average.
+func selectSmallest(a []listItem, n int) {
+	lo, hi := 0, len(a)-1
+	t := n - 1
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if a[m].less(&a[lo]) {
+			a[m], a[lo] = a[lo], a[m]
+		}
+		if a[hi].less(&a[lo]) {
+			a[hi], a[lo] = a[lo], a[hi]
+		}
+		if a[hi].less(&a[m]) {
+			a[hi], a[m] = a[m], a[hi]
+		}
+		pivot := a[m]
+		i, j := lo, hi
+		for i <= j {
+			for a[i].less(&pivot) {
+				i++
+			}
+			for pivot.less(&a[j]) {
+				j--
+			}
+			if i <= j {
+				a[i], a[j] = a[j], a[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case t <= j:
+			hi = j
+		case t >= i:
+			lo = i
+		default:
+			return
+		}
+	}
+}
+
+// AppendJSON appends the page as JSON: {"items", "total", "facets", "nextCursor"}.
+func (pg *ListPage) AppendJSON(dst []byte) []byte {
+	dst = append(dst, `{"items":`...)
+	dst = pg.AppendItems(dst)
+	dst = append(dst, `,"total":`...)
+	dst = strconv.AppendInt(dst, int64(pg.Total), 10)
+	dst = append(dst, `,"facets":{`...)
+	if pg.Facets.Category != nil {
+		dst = append(dst, `"category":[`...)
+		for i, f := range pg.Facets.Category {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"value":`...)
+			dst = appendJSONString(dst, f.Value)
+			dst = append(dst, `,"name":`...)
+			dst = appendJSONString(dst, f.Name)
+			dst = append(dst, `,"parentId":`...)
+			dst = appendOptPtr(dst, f.ParentID)
+			dst = append(dst, `,"count":`...)
+			dst = strconv.AppendInt(dst, int64(f.Count), 10)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	if pg.Facets.Brand != nil {
+		if pg.Facets.Category != nil {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `"brand":[`...)
+		for i, f := range pg.Facets.Brand {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"value":`...)
+			dst = appendJSONString(dst, f.Value)
+			dst = append(dst, `,"count":`...)
+			dst = strconv.AppendInt(dst, int64(f.Count), 10)
+			dst = append(dst, '}')
+		}
+		dst = append(dst, ']')
+	}
+	dst = append(dst, `},"nextCursor":`...)
+	if pg.NextCursor == "" {
+		dst = append(dst, "null"...)
+	} else {
+		dst = appendJSONString(dst, pg.NextCursor)
+	}
+	return append(dst, '}')
+}
+
+// AppendItems appends the page's part summaries as a JSON array, as GET /api/t/parts
+// writes them (fitments to the listing's vehicle; [] without a vehicle).
+func (pg *ListPage) AppendItems(dst []byte) []byte {
+	v, k, s := pg.v, pg.v.cat, pg.src
+	t := k.fragTable(pg.lang)
+	var scratch []byte
+	dst = append(dst, '[')
+	for i, it := range pg.items {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		var frag []byte
+		if int(it.p) < len(k.Parts) {
+			frag = k.fragment(t, it.p, scratch)
+		} else {
+			frag = v.encodeExtFragment(scratch[:0], it.p, pg.lang) // own parts carry any language
+		}
+		dst = append(dst, frag...)
+		o := v.offers.get(it.p)
+		dst = o.AppendPrice(dst)
+		dst = append(dst, `,"stock":`...)
+		dst = o.AppendStock(dst)
+		dst = append(dst, `,"fitments":`...)
+		switch {
+		case !s.vehicle || it.universal:
+			dst = append(dst, "[]"...)
+		case int(it.p) >= len(k.Parts):
+			dst = appendFitmentList(dst, s.extFits[it.p])
+		default:
+			inOwn := s.vOwn != nil && s.vOwn.Contains(it.p)
+			inWild := s.vWild != nil && s.vWild.Contains(it.p)
+			var ownD, wildD []snapshot.Detail
+			if inOwn {
+				ownD = k.Details.For(s.veh, it.p)
+			}
+			if inWild {
+				wildD = k.Details.For(k.wildcard[s.veh], it.p)
+			}
+			dst = k.appendFitments(dst, it.p, inOwn, ownD, inWild, wildD)
+		}
+		dst = append(dst, '}')
+	}
+	return append(dst, ']')
+}
+
+// Listing returns the page as a value (what AppendJSON writes).
+func (pg *ListPage) Listing() Listing {
+	v, k, s := pg.v, pg.v.cat, pg.src
+	out := Listing{Items: make([]PartSummary, 0, len(pg.items)), Total: pg.Total, Facets: pg.Facets}
+	for _, it := range pg.items {
+		fits := []Fitment{}
+		switch {
+		case !s.vehicle || it.universal:
+		case int(it.p) >= len(k.Parts):
+			fits = s.extFits[it.p]
+		default:
+			fits = k.fitments(s.veh, it.p, s.vOwn, s.vWild)
+		}
+		if int(it.p) < len(k.Parts) {
+			out.Items = append(out.Items, v.summary(it.p, pg.lang, fits))
+		} else {
+			out.Items = append(out.Items, v.extSummary(it.p, pg.lang, fits))
+		}
+	}
+	if pg.NextCursor != "" {
+		out.NextCursor = &pg.NextCursor
+	}
+	return out
+}
+
+// PartNumbers lists the page's part numbers in order.
+func (pg *ListPage) PartNumbers() []string {
+	out := make([]string, len(pg.items))
+	for i, it := range pg.items {
+		out[i] = pg.v.partNumber(it.p)
+	}
+	return out
+}

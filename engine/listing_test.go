@@ -180,6 +180,11 @@ func lcRandomTenant(r *rand.Rand, c *lcCatalog) *lcTenant {
 		after := c.parts[r.IntN(len(c.parts))].number
 		tp := engine.TenantPart{PartNumber: after + "-own" + strconv.Itoa(i), Brand: lcOwnBrands[max(0, r.IntN(len(lcOwnBrands)+1)-1)],
 			Name: lcName(r, lcNames), Category: lcCats[r.IntN(len(lcCats))], Universal: i%6 == 5}
+		if i%3 == 0 {
+			// After every catalog name: own parts that share one place between catalog
+			// parts, ordered among themselves by name, not by number.
+			tp.Name = fmt.Sprintf("Zz own %d", r.IntN(30))
+		}
 		if r.IntN(2) == 0 {
 			tp.Names.Set("de", lcName(r, lcNamesDE))
 		}
@@ -1017,5 +1022,41 @@ func TestListingErrors(t *testing.T) {
 	o, _ := e.View("other")
 	if _, err := o.List(engine.ListQuery{VehicleID: veh, Brands: []string{"House"}}); err == nil {
 		t.Errorf("another tenant filters by the first one's own brand")
+	}
+}
+
+// TestListingCursorOfAGonePart: the part a cursor names is deleted before the next page;
+// the page goes on from where its values sort, and a part sorting right after it with the
+// same price (or name) is not skipped.
+func TestListingCursorOfAGonePart(t *testing.T) {
+	e := engine.New()
+	e.Load(extCatalog(t), "v1")
+	yfzSE := snapshot.VehicleID("Yamaha", "YFZ450R", "SE", 2019)
+	mustUpdate(t, e, "t", engine.Change{Subscribe: []string{"EBC"}})
+	var parts []engine.TenantPart
+	var items []engine.ItemUpdate
+	for _, pn := range []string{"OWN-1", "OWN-2", "OWN-3"} {
+		parts = append(parts, engine.TenantPart{PartNumber: pn, Brand: "House", Name: "Same name",
+			Fitments: []engine.TenantFitment{{VehicleID: yfzSE}}})
+		items = append(items, engine.ItemUpdate{Ref: pn, SetPrice: true, Price: 500})
+	}
+	mustUpdate(t, e, "t", engine.Change{PutParts: parts})
+	mustUpdate(t, e, "t", engine.Change{Resolve: engine.ResolveActive, Items: items})
+	for _, s := range []engine.ListSort{engine.SortPrice, engine.SortPriceDesc, engine.SortName} {
+		v, _ := e.View("t")
+		q := engine.ListQuery{VehicleID: yfzSE, Sort: s, Brands: []string{"house"}, Limit: 1}
+		first, err := v.List(q)
+		if err != nil || !slices.Equal(first.PartNumbers(), []string{"OWN-1"}) {
+			t.Fatalf("sort %v: first page %v, %v", s, first.PartNumbers(), err)
+		}
+		mustUpdate(t, e, "t", engine.Change{DeleteParts: []string{"OWN-1"}})
+		v, _ = e.View("t")
+		q.Cursor = first.NextCursor
+		next, err := v.List(q)
+		if err != nil || !slices.Equal(next.PartNumbers(), []string{"OWN-2"}) {
+			t.Errorf("sort %v: after OWN-1 was deleted: %v, %v; want [OWN-2]", s, next.PartNumbers(), err)
+		}
+		mustUpdate(t, e, "t", engine.Change{PutParts: parts[:1]})
+		mustUpdate(t, e, "t", engine.Change{Resolve: engine.ResolveActive, Items: items[:1]})
 	}
 }

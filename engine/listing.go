@@ -454,7 +454,10 @@ type lister struct {
 	buf listBuffers
 }
 
+type brandCount struct{ b, n int }
+
 type listBuffers struct {
+	brands           []brandCount
 	ids              []uint32
 	kept             []listItem
 	brandSel, catSel []uint64
@@ -770,7 +773,13 @@ func (l *lister) categoryFacets() []CategoryFacet {
 			cnt[p] += cnt[c]
 		}
 	}
-	out := []CategoryFacet{}
+	used := 0
+	for _, n := range cnt {
+		if n > 0 {
+			used++
+		}
+	}
+	out := make([]CategoryFacet, 0, used)
 	for c, n := range cnt {
 		if n == 0 {
 			continue
@@ -786,24 +795,23 @@ func (l *lister) categoryFacets() []CategoryFacet {
 }
 
 func (l *lister) brandFacets() []BrandFacet {
-	out := []BrandFacet{}
-	type bc struct{ b, n int }
-	var counted []bc
+	counted := l.buf.brands[:0]
 	for b, n := range l.brandCnt {
 		if n > 0 {
-			counted = append(counted, bc{b, n})
+			counted = append(counted, brandCount{b, n})
 		}
 	}
+	l.buf.brands = counted
+	out := make([]BrandFacet, 0, len(counted))
 	nCat := len(l.k.Brands)
-	sort.Slice(counted, func(i, j int) bool {
-		a, b := counted[i], counted[j]
+	slices.SortFunc(counted, func(a, b brandCount) int {
 		if a.n != b.n {
-			return a.n > b.n
+			return b.n - a.n
 		}
 		if a.b < nCat && b.b < nCat {
-			return a.b < b.b // catalog brands are in name order
+			return a.b - b.b // catalog brands are in name order
 		}
-		return snapshot.Key(l.v.brandName(uint32(a.b))) < snapshot.Key(l.v.brandName(uint32(b.b)))
+		return strings.Compare(snapshot.Key(l.v.brandName(uint32(a.b))), snapshot.Key(l.v.brandName(uint32(b.b))))
 	})
 	for _, c := range counted {
 		out = append(out, BrandFacet{Value: l.v.brandName(uint32(c.b)), Count: c.n})
@@ -905,48 +913,108 @@ func (pg *ListPage) AppendJSON(dst []byte) []byte {
 }
 
 // AppendItems appends the page's part summaries as a JSON array, as GET /api/t/parts
-// writes them (fitments to the listing's vehicle; [] without a vehicle).
+// writes them (fitments to the listing's vehicle; [] without a vehicle). Like
+// AppendParts, it looks up a batch of parts before it copies any, so that the cache
+// misses of scattered fragments and offers overlap.
 func (pg *ListPage) AppendItems(dst []byte) []byte {
 	v, k, s := pg.v, pg.v.cat, pg.src
 	t := k.fragTable(pg.lang)
-	var scratch []byte
+	var (
+		frags   [renderBatch][]byte
+		offers  [renderBatch]Offer
+		scratch [renderBatch][]byte
+		touch   byte
+	)
+	fitBuf, fits := pg.pageFitments()
 	dst = append(dst, '[')
-	for i, it := range pg.items {
-		if i > 0 {
-			dst = append(dst, ',')
-		}
-		var frag []byte
-		if int(it.p) < len(k.Parts) {
-			frag = k.fragment(t, it.p, scratch)
-		} else {
-			frag = v.encodeExtFragment(scratch[:0], it.p, pg.lang) // own parts carry any language
-		}
-		dst = append(dst, frag...)
-		o := v.offers.get(it.p)
-		dst = o.AppendPrice(dst)
-		dst = append(dst, `,"stock":`...)
-		dst = o.AppendStock(dst)
-		dst = append(dst, `,"fitments":`...)
-		switch {
-		case !s.vehicle || it.universal:
-			dst = append(dst, "[]"...)
-		case int(it.p) >= len(k.Parts):
-			dst = appendFitmentList(dst, s.extFits[it.p])
-		default:
-			inOwn := s.vOwn != nil && s.vOwn.Contains(it.p)
-			inWild := s.vWild != nil && s.vWild.Contains(it.p)
-			var ownD, wildD []snapshot.Detail
-			if inOwn {
-				ownD = k.Details.For(s.veh, it.p)
+	for start := 0; start < len(pg.items); start += renderBatch {
+		batch := pg.items[start:min(start+renderBatch, len(pg.items))]
+		for j, it := range batch {
+			offers[j] = v.offers.get(it.p)
+			if int(it.p) < len(k.Parts) {
+				frags[j] = k.fragment(t, it.p, scratch[j])
+			} else {
+				frags[j] = v.encodeExtFragment(scratch[j][:0], it.p, pg.lang) // own parts carry any language
 			}
-			if inWild {
-				wildD = k.Details.For(k.wildcard[s.veh], it.p)
-			}
-			dst = k.appendFitments(dst, it.p, inOwn, ownD, inWild, wildD)
 		}
-		dst = append(dst, '}')
+		for j := range batch {
+			f := frags[j]
+			touch += f[0] + f[len(f)/2] + f[len(f)-1]
+		}
+		for j, it := range batch {
+			if start+j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, frags[j]...)
+			dst = offers[j].AppendPrice(dst)
+			dst = append(dst, `,"stock":`...)
+			dst = offers[j].AppendStock(dst)
+			dst = append(dst, `,"fitments":`...)
+			switch f := fits; {
+			case !s.vehicle || it.universal:
+				dst = append(dst, "[]"...)
+			case int(it.p) >= len(k.Parts):
+				dst = appendFitmentList(dst, s.extFits[it.p])
+			default:
+				dst = append(dst, fitBuf[f[start+j][0]:f[start+j][1]]...)
+			}
+			dst = append(dst, '}')
+		}
 	}
+	renderSink.Store(uint32(touch))
 	return append(dst, ']')
+}
+
+// pageFitments renders the fitments of the page's catalog parts, walking the vehicle's
+// sets and fitment details once in part order (as AppendParts does) instead of searching
+// them part by part: fits[i] is item i's JSON in buf (empty when it is not such a part).
+func (pg *ListPage) pageFitments() (buf []byte, fits [][2]uint32) {
+	k, s := pg.v.cat, pg.src
+	if !s.vehicle {
+		return nil, nil
+	}
+	type ref struct {
+		p uint32
+		i int
+	}
+	order := make([]ref, 0, len(pg.items))
+	for i, it := range pg.items {
+		if !it.universal && int(it.p) < len(k.Parts) {
+			order = append(order, ref{it.p, i})
+		}
+	}
+	slices.SortFunc(order, func(a, b ref) int { return cmpUint32(a.p, b.p) })
+	fits = make([][2]uint32, len(pg.items))
+	buf = make([]byte, 0, len(order)*len(plainFitmentJSON))
+	in := func(it roaring.IntPeekable, p uint32) bool {
+		if it == nil {
+			return false
+		}
+		it.AdvanceIfNeeded(p)
+		return it.HasNext() && it.PeekNext() == p
+	}
+	var ownIt, wildIt roaring.IntPeekable
+	var ownD, wildD detailCursor
+	if s.vOwn != nil {
+		ownIt, ownD = s.vOwn.Iterator(), newDetailCursor(k, s.veh)
+	}
+	if s.vWild != nil {
+		wildIt, wildD = s.vWild.Iterator(), newDetailCursor(k, k.wildcard[s.veh])
+	}
+	for _, r := range order {
+		inOwn, inWild := in(ownIt, r.p), in(wildIt, r.p)
+		var od, wd []snapshot.Detail
+		if inOwn {
+			od = ownD.next(r.p)
+		}
+		if inWild {
+			wd = wildD.next(r.p)
+		}
+		start := len(buf)
+		buf = k.appendFitments(buf, r.p, inOwn, od, inWild, wd)
+		fits[r.i] = [2]uint32{uint32(start), uint32(len(buf))}
+	}
+	return buf, fits
 }
 
 // Listing returns the page as a value (what AppendJSON writes).

@@ -94,3 +94,23 @@ func plainListing(s engine.ListSort, lang string) func(*engine.View, string) (en
 		return engine.ListQuery{VehicleID: id, Sort: s, Lang: lang, Limit: 50, Facets: engine.FacetCategory | engine.FacetBrand}, true
 	}
 }
+
+// BenchmarkNameOrderBuild is the first name-sorted listing in a language after a catalog
+// load: the collation order of every part's name in that language is built then (once
+// per language and catalog). Run it with -benchtime 1x on eu.
+func BenchmarkNameOrderBuild(b *testing.B) {
+	env := loadBench(b)
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		e := engine.New()
+		e.Load(env.cat, env.info.Version())
+		e.Restore("t", engine.TenantState{Brands: env.cat.Brands[:1]})
+		v, _ := e.View("t")
+		id := vehicleOf(rand.New(rand.NewPCG(1, uint64(i))), v)
+		b.StartTimer()
+		if _, err := v.List(engine.ListQuery{VehicleID: id, Sort: engine.SortName, Lang: "de"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -50,7 +50,8 @@ type cursor struct {
 // fingerprint names what a cursor is valid for: everything that decides the listing's
 // set and order, not the page size or the facets.
 func fingerprint(q *ListQuery, s ListSort) uint64 {
-	d := xxhash.New()
+	var d xxhash.Digest
+	d.Reset()
 	sep := []byte{0}
 	write := func(s string) {
 		d.WriteString(s)
@@ -58,24 +59,22 @@ func fingerprint(q *ListQuery, s ListSort) uint64 {
 	}
 	write(s.String())
 	write(strings.TrimSpace(q.VehicleID))
-	cats := make([]string, len(q.Categories))
-	for i, c := range q.Categories {
-		cats[i] = strings.TrimSpace(c)
+	// Filters are sets: their order and repeats do not matter.
+	set := func(values []string, norm func(string) string) {
+		if len(values) > 0 {
+			vs := make([]string, len(values))
+			for i, v := range values {
+				vs[i] = norm(v)
+			}
+			slices.Sort(vs)
+			for _, v := range slices.Compact(vs) {
+				write(v)
+			}
+		}
+		write("\x01")
 	}
-	slices.Sort(cats)
-	for _, c := range slices.Compact(cats) {
-		write(c)
-	}
-	write("\x01")
-	brands := make([]string, len(q.Brands))
-	for i, b := range q.Brands {
-		brands[i] = snapshot.Key(b)
-	}
-	slices.Sort(brands)
-	for _, b := range slices.Compact(brands) {
-		write(b)
-	}
-	write("\x01")
+	set(q.Categories, strings.TrimSpace)
+	set(q.Brands, snapshot.Key)
 	flags := []byte{0, 0}
 	if q.InStock {
 		flags[0] = 1
@@ -108,8 +107,11 @@ func (c *cursor) encode(fp uint64) string {
 }
 
 func check(fp uint64, b []byte) uint32 {
-	d := xxhash.New()
-	d.Write(binary.LittleEndian.AppendUint64(nil, fp))
+	var d xxhash.Digest
+	d.Reset()
+	var fpb [8]byte
+	binary.LittleEndian.PutUint64(fpb[:], fp)
+	d.Write(fpb[:])
 	d.Write(b)
 	return uint32(d.Sum64())
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strconv"
@@ -226,9 +227,16 @@ type ListPage struct {
 }
 
 type pageItem struct {
-	p         uint32
-	universal bool // no fitments to show
+	p     uint32
+	flags uint8 // how it reaches the vehicle (viaOwn, viaWild, isUniversal)
 }
+
+// How a candidate reaches the listing's vehicle.
+const (
+	viaOwn      uint8 = 1 << iota // fitted to the vehicle (an own vehicle: to its catalog wildcard)
+	viaWild                       // fitted to its model-year's wildcard
+	isUniversal                   // a universal part: no fitments to show
+)
 
 // List computes one page of a listing: the filtered parts in sort order after the cursor,
 // the total and the facets, in one pass over the candidates. A bad parameter is a
@@ -267,12 +275,14 @@ func (v *View) Candidates(vehicleID string, includeUniversal bool) (*roaring.Bit
 	if err != nil {
 		return nil, err
 	}
-	if len(src.own)+len(src.ownUniversal) == 0 && src.universal == nil {
+	if len(src.own)+len(src.ownUniversal) == 0 && src.universal == nil && src.wild == nil {
 		return src.central, nil
 	}
 	out := src.central.Clone()
-	if src.universal != nil {
-		out.Or(src.universal)
+	for _, b := range []*roaring.Bitmap{src.wild, src.universal} {
+		if b != nil {
+			out.Or(b)
+		}
 	}
 	out.AddMany(src.own)
 	out.AddMany(src.ownUniversal)
@@ -281,7 +291,9 @@ func (v *View) Candidates(vehicleID string, includeUniversal bool) (*roaring.Bit
 
 // listSource is the candidate set of a listing and where its fitments come from.
 type listSource struct {
-	central      *roaring.Bitmap // catalog parts fitting (or every visible part, own ones too, for no vehicle)
+	central      *roaring.Bitmap // catalog parts fitted to the vehicle (or every visible part, own ones too, for no vehicle)
+	wild         *roaring.Bitmap // catalog parts fitted to its model-year's wildcard (nil: none); may overlap central
+	centralFlags uint8           // what reaching the listing through central means (viaOwn, or 0 for no vehicle)
 	universal    *roaring.Bitmap // visible catalog universal parts, when asked (nil: none)
 	own          []uint32        // own parts fitting, ascending
 	ownUniversal []uint32        // own universal parts, when asked
@@ -298,11 +310,19 @@ func (v *View) listSource(vehicleID string, universal bool) (*listSource, error)
 	if vehicleID == "" {
 		return &listSource{central: v.parts}, nil
 	}
-	s := &listSource{vehicle: true, central: roaring.New()}
+	s := &listSource{vehicle: true, central: roaring.New(), centralFlags: viaOwn}
 	var ext extList
 	if id, ok := k.vehicleByID[vehicleID]; ok {
-		l := v.list(id, PartsQuery{})
-		s.central, s.veh, s.vOwn, s.vWild = l.hits, id, l.own, l.wild
+		// The vehicle's parts and its wildcard's, visible ones, scanned side by side: no
+		// union to build, and each part comes with how it fits.
+		s.veh = id
+		s.vOwn, s.vWild = k.vehicleParts(id)
+		s.central = roaring.And(s.vOwn, v.fit)
+		if s.vWild != nil {
+			if s.wild = roaring.And(s.vWild, v.fit); s.wild.IsEmpty() {
+				s.wild = nil
+			}
+		}
 		ext = v.extParts(true, id, 0, universal)
 	} else if i, ok := v.ext.vehByID[vehicleID]; ok {
 		// Catalog parts reach an own vehicle only through its model-year's catalog wildcard.
@@ -416,9 +436,9 @@ func (v *View) brandName(b uint32) string {
 
 // listItem is a kept candidate: its sort key and part.
 type listItem struct {
-	key, tie  uint64
-	p         uint32
-	universal bool
+	key, tie uint64
+	p        uint32
+	flags    uint8
 }
 
 func (a *listItem) less(b *listItem) bool {
@@ -450,6 +470,7 @@ type lister struct {
 	rankOf     uint32 // the current candidate's rank
 	total      int
 	kept       []listItem
+	cands      []candidate
 
 	buf listBuffers
 }
@@ -458,6 +479,8 @@ type brandCount struct{ b, n int }
 
 type listBuffers struct {
 	brands           []brandCount
+	cands            []candidate
+	a, b             []uint32 // a vehicle's two sets, as arrays
 	ids              []uint32
 	kept             []listItem
 	brandSel, catSel []uint64
@@ -467,7 +490,7 @@ type listBuffers struct {
 var listerPool = sync.Pool{New: func() any { return &lister{buf: listBuffers{ids: make([]uint32, 256)}} }}
 
 func (l *lister) release() {
-	l.buf.kept = l.kept[:0]
+	l.buf.kept, l.buf.cands = l.kept[:0], l.cands[:0]
 	*l = lister{buf: l.buf}
 	listerPool.Put(l)
 }
@@ -478,6 +501,7 @@ func (l *lister) prepare(v *View, q *ListQuery) error {
 	l.v, l.k, l.t = v, k, k.listTables()
 	l.attrs = l.t.attrs
 	l.kept = l.buf.kept[:0]
+	l.cands = l.buf.cands[:0]
 	if !v.ext.empty() {
 		l.xl = v.extListing()
 	}
@@ -588,52 +612,71 @@ func quote(s string) string { return `"` + s + `"` }
 
 // scan is the one pass: every candidate, through the filters, facets and cursor.
 func (l *lister) scan(s *listSource, m *Matches) {
-	l.scanSet(s.central, m, false)
-	l.scanList(s.own, m, false)
+	l.scanSets(s.central, s.centralFlags, s.wild, m)
+	l.scanList(s.own, m, 0)
 	if s.universal != nil {
-		l.scanSet(s.universal, m, true)
+		l.scanSets(s.universal, isUniversal, nil, m)
 	}
-	l.scanList(s.ownUniversal, m, true)
+	l.scanList(s.ownUniversal, m, isUniversal)
+	l.flush()
 }
 
-// scanSet passes the parts of set (those matched, with m).
-func (l *lister) scanSet(set *roaring.Bitmap, m *Matches, universal bool) {
-	if m != nil && uint64(m.Len())*4 < set.GetCardinality() {
-		// Few matches in a large set (a search over a whole catalog): probe the set.
+// scanSets passes the parts of a (each with flags fa) and of b (viaWild; nil for none),
+// a part in both once with both flags; with m, those matched.
+func (l *lister) scanSets(a *roaring.Bitmap, fa uint8, b *roaring.Bitmap, m *Matches) {
+	size := a.GetCardinality()
+	if b != nil {
+		size += b.GetCardinality()
+	}
+	if m != nil && uint64(m.Len())*4 < size {
+		// Few matches in a large set (a search over a whole catalog): probe the sets.
 		for _, x := range m.ms {
-			if set.Contains(x.Part) {
-				l.rankOf = x.Rank
-				l.add(x.Part, universal)
+			inA, inB := a.Contains(x.Part), b != nil && b.Contains(x.Part)
+			if !inA && !inB {
+				continue
 			}
+			var f uint8
+			if inA {
+				f = fa
+			}
+			if inB {
+				f |= viaWild
+			}
+			l.push(x.Part, x.Rank, f)
 		}
 		return
 	}
-	it := set.ManyIterator()
-	mi := 0
-	for {
-		n := it.NextMany(l.buf.ids)
-		if n == 0 {
-			return
-		}
-		for _, p := range l.buf.ids[:n] {
-			if m != nil {
-				if mi = m.seek(mi, p); mi == len(m.ms) {
-					return
-				}
-				if m.ms[mi].Part != p {
-					continue
-				}
-				l.rankOf = m.ms[mi].Rank
+	if b == nil {
+		it := a.ManyIterator()
+		mi := 0
+		for {
+			n := it.NextMany(l.buf.ids)
+			if n == 0 {
+				return
 			}
-			l.add(p, universal)
+			if mi = l.pushMatched(l.buf.ids[:n], fa, m, mi); mi < 0 {
+				return
+			}
 		}
 	}
-}
-
-// scanList passes the parts of ids, ascending (those matched, with m).
-func (l *lister) scanList(ids []uint32, m *Matches, universal bool) {
+	// Two sets of a vehicle's size (hundreds to thousands): merge them as arrays.
+	as, bs := l.toArray(&l.buf.a, a), l.toArray(&l.buf.b, b)
 	mi := 0
-	for _, p := range ids {
+	for i, j := 0, 0; i < len(as) || j < len(bs); {
+		var p uint32
+		var f uint8
+		switch {
+		case j == len(bs) || i < len(as) && as[i] < bs[j]:
+			p, f = as[i], fa
+			i++
+		case i == len(as) || bs[j] < as[i]:
+			p, f = bs[j], viaWild
+			j++
+		default:
+			p, f = as[i], fa|viaWild
+			i, j = i+1, j+1
+		}
+		rank := uint32(0)
 		if m != nil {
 			if mi = m.seek(mi, p); mi == len(m.ms) {
 				return
@@ -641,10 +684,85 @@ func (l *lister) scanList(ids []uint32, m *Matches, universal bool) {
 			if m.ms[mi].Part != p {
 				continue
 			}
-			l.rankOf = m.ms[mi].Rank
+			rank = m.ms[mi].Rank
 		}
-		l.add(p, universal)
+		l.push(p, rank, f)
 	}
+}
+
+func (l *lister) toArray(buf *[]uint32, b *roaring.Bitmap) []uint32 {
+	n := int(b.GetCardinality())
+	if cap(*buf) < n {
+		*buf = make([]uint32, n)
+	}
+	out := (*buf)[:n]
+	b.ManyIterator().NextMany(out)
+	return out
+}
+
+// pushMatched passes ids (ascending), those matched with m (searched from mi on); it
+// returns where the matches stand, -1 when none are left.
+func (l *lister) pushMatched(ids []uint32, flags uint8, m *Matches, mi int) int {
+	for _, p := range ids {
+		rank := uint32(0)
+		if m != nil {
+			if mi = m.seek(mi, p); mi == len(m.ms) {
+				return -1
+			}
+			if m.ms[mi].Part != p {
+				continue
+			}
+			rank = m.ms[mi].Rank
+		}
+		l.push(p, rank, flags)
+	}
+	return mi
+}
+
+// scanList passes the parts of ids, ascending (those matched, with m).
+func (l *lister) scanList(ids []uint32, m *Matches, flags uint8) {
+	l.pushMatched(ids, flags, m, 0)
+}
+
+// candidate is a part on its way through the pass.
+type candidate struct {
+	p, rank uint32
+	flags   uint8
+}
+
+// candidateBatch is how many candidates are looked up before any is passed: their table
+// entries (brand and category, name place, offer) are scattered loads that miss the
+// cache, and issued together they overlap instead of waiting one after the other.
+const candidateBatch = 64
+
+func (l *lister) push(p, rank uint32, flags uint8) {
+	l.cands = append(l.cands, candidate{p, rank, flags})
+	if len(l.cands) == candidateBatch {
+		l.flush()
+	}
+}
+
+func (l *lister) flush() {
+	cs := l.cands
+	nCat := uint32(len(l.attrs))
+	var touch uint32
+	for _, c := range cs {
+		if c.p < nCat {
+			touch += l.attrs[c.p].brand
+			if l.names != nil {
+				touch += l.names.rank[c.p]
+			}
+		}
+		if l.needOffer {
+			touch += uint32(l.v.offers.get(c.p))
+		}
+	}
+	renderSink.Store(touch)
+	for _, c := range cs {
+		l.rankOf = c.rank
+		l.add(c.p, c.flags)
+	}
+	l.cands = cs[:0]
 }
 
 // seek returns the first index from i on whose part is ≥ p, galloping: the scans move
@@ -665,7 +783,7 @@ func (m *Matches) seek(i int, p uint32) int {
 }
 
 // add passes one candidate.
-func (l *lister) add(p uint32, universal bool) {
+func (l *lister) add(p uint32, flags uint8) {
 	var a partAttr
 	var tie uint64
 	nCat := uint32(len(l.attrs))
@@ -712,7 +830,7 @@ func (l *lister) add(p uint32, universal bool) {
 	if l.after && (key < l.cKey || key == l.cKey && (tie < l.cTie || tie == l.cTie && !l.cInclusive)) {
 		return
 	}
-	l.kept = append(l.kept, listItem{key: key, tie: tie, p: p, universal: universal})
+	l.kept = append(l.kept, listItem{key: key, tie: tie, p: p, flags: flags})
 }
 
 // noPrice sorts after every price, in both directions.
@@ -740,17 +858,14 @@ func (l *lister) page(page *ListPage, q *ListQuery) {
 	}
 	top := kept[:n]
 	slices.SortFunc(top, func(a, b listItem) int {
-		switch {
-		case a.less(&b):
-			return -1
-		case b.less(&a):
-			return 1
+		if a.key != b.key {
+			return cmp.Compare(a.key, b.key)
 		}
-		return 0
+		return cmp.Compare(a.tie, b.tie)
 	})
 	page.items = make([]pageItem, n)
 	for i, it := range top {
-		page.items[i] = pageItem{p: it.p, universal: it.universal}
+		page.items[i] = pageItem{p: it.p, flags: it.flags}
 	}
 	if len(kept) > n && n > 0 {
 		page.NextCursor = l.cursorAfter(top[n-1], q)
@@ -951,7 +1066,7 @@ func (pg *ListPage) AppendItems(dst []byte) []byte {
 			dst = offers[j].AppendStock(dst)
 			dst = append(dst, `,"fitments":`...)
 			switch f := fits; {
-			case !s.vehicle || it.universal:
+			case !s.vehicle || it.flags&isUniversal != 0:
 				dst = append(dst, "[]"...)
 			case int(it.p) >= len(k.Parts):
 				dst = appendFitmentList(dst, s.extFits[it.p])
@@ -966,8 +1081,8 @@ func (pg *ListPage) AppendItems(dst []byte) []byte {
 }
 
 // pageFitments renders the fitments of the page's catalog parts, walking the vehicle's
-// sets and fitment details once in part order (as AppendParts does) instead of searching
-// them part by part: fits[i] is item i's JSON in buf (empty when it is not such a part).
+// fitment details once in part order (as AppendParts does) instead of searching them part
+// by part: fits[i] is item i's JSON in buf (empty when it is not such a part).
 func (pg *ListPage) pageFitments() (buf []byte, fits [][2]uint32) {
 	k, s := pg.v.cat, pg.src
 	if !s.vehicle {
@@ -979,30 +1094,23 @@ func (pg *ListPage) pageFitments() (buf []byte, fits [][2]uint32) {
 	}
 	order := make([]ref, 0, len(pg.items))
 	for i, it := range pg.items {
-		if !it.universal && int(it.p) < len(k.Parts) {
+		if it.flags&isUniversal == 0 && int(it.p) < len(k.Parts) {
 			order = append(order, ref{it.p, i})
 		}
 	}
 	slices.SortFunc(order, func(a, b ref) int { return cmpUint32(a.p, b.p) })
 	fits = make([][2]uint32, len(pg.items))
 	buf = make([]byte, 0, len(order)*len(plainFitmentJSON))
-	in := func(it roaring.IntPeekable, p uint32) bool {
-		if it == nil {
-			return false
-		}
-		it.AdvanceIfNeeded(p)
-		return it.HasNext() && it.PeekNext() == p
-	}
-	var ownIt, wildIt roaring.IntPeekable
 	var ownD, wildD detailCursor
 	if s.vOwn != nil {
-		ownIt, ownD = s.vOwn.Iterator(), newDetailCursor(k, s.veh)
+		ownD = newDetailCursor(k, s.veh)
 	}
 	if s.vWild != nil {
-		wildIt, wildD = s.vWild.Iterator(), newDetailCursor(k, k.wildcard[s.veh])
+		wildD = newDetailCursor(k, k.wildcard[s.veh])
 	}
 	for _, r := range order {
-		inOwn, inWild := in(ownIt, r.p), in(wildIt, r.p)
+		f := pg.items[r.i].flags
+		inOwn, inWild := f&viaOwn != 0, f&viaWild != 0
 		var od, wd []snapshot.Detail
 		if inOwn {
 			od = ownD.next(r.p)
@@ -1024,7 +1132,7 @@ func (pg *ListPage) Listing() Listing {
 	for _, it := range pg.items {
 		fits := []Fitment{}
 		switch {
-		case !s.vehicle || it.universal:
+		case !s.vehicle || it.flags&isUniversal != 0:
 		case int(it.p) >= len(k.Parts):
 			fits = s.extFits[it.p]
 		default:

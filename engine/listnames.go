@@ -2,7 +2,6 @@ package engine
 
 import (
 	"bytes"
-	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -18,8 +17,8 @@ import (
 // each language the catalog's names are translated into (and "" for the default names)
 // a table gives every catalog part its place in name order — by the language's collation
 // (golang.org/x/text/collate: case ignored, digits compared as numbers), then by part
-// number — built on first use: a second or so on the eu profile's million parts, once per
-// language and catalog. A language no part is translated into sorts the default names
+// number — built on first use, once per language and catalog (each distinct name is
+// collated once: a catalog repeats its names). A language no part is translated into sorts the default names
 // under the root collation.
 //
 // A tenant's own parts are placed between the catalog's: an own part that sorts after i
@@ -65,33 +64,58 @@ func (k *catalog) nameTable(lang string) *nameTable {
 }
 
 func (t *nameTable) build(k *catalog) {
+	// Catalogs repeat names ("Brake pads" in every brand): collate each distinct name
+	// once, then place the parts by a counting pass, in id (= part-number) order within
+	// equal names.
+	n := len(k.Parts)
+	distinct := map[string]uint32{}
+	var names []string
+	nameOf := make([]uint32, n)
+	for i := range k.Parts {
+		s := localName(&k.Parts[i], t.lang)
+		d, ok := distinct[s]
+		if !ok {
+			d = uint32(len(names))
+			distinct[s] = d
+			names = append(names, s)
+		}
+		nameOf[i] = d
+	}
 	c := newCollator(t.tag)
 	var buf collate.Buffer
-	n := len(k.Parts)
-	offs := make([]uint32, n+1)
-	arena := make([]byte, 0, n*48)
-	for i := range k.Parts {
-		arena = append(arena, c.KeyFromString(&buf, localName(&k.Parts[i], t.lang))...)
-		offs[i+1] = uint32(len(arena))
-		if i%1024 == 1023 {
-			buf.Reset()
-		}
+	keys := make([][]byte, len(names))
+	for i, s := range names {
+		keys[i] = bytes.Clone(c.KeyFromString(&buf, s))
+		buf.Reset()
 	}
-	key := func(p uint32) []byte { return arena[offs[p]:offs[p+1]] }
+	byKey := make([]uint32, len(names))
+	for i := range byKey {
+		byKey[i] = uint32(i)
+	}
+	slices.SortFunc(byKey, func(a, b uint32) int { return bytes.Compare(keys[a], keys[b]) })
+	// class: the place of a name's collation key among the distinct keys (names that
+	// collate equal, "Oil filter" and "oil filter", share one).
+	class := make([]uint32, len(names))
+	var classes uint32
+	for i, d := range byKey {
+		if i > 0 && !bytes.Equal(keys[d], keys[byKey[i-1]]) {
+			classes++
+		}
+		class[d] = classes
+	}
+	start := make([]uint32, classes+2)
+	for _, d := range nameOf {
+		start[class[d]+1]++
+	}
+	for i := 1; i < len(start); i++ {
+		start[i] += start[i-1]
+	}
 	t.order = make([]uint32, n)
-	for i := range t.order {
-		t.order[i] = uint32(i)
-	}
-	// Part ids are in part-number order, so they break ties.
-	slices.SortFunc(t.order, func(a, b uint32) int {
-		if c := bytes.Compare(key(a), key(b)); c != 0 {
-			return c
-		}
-		return cmp.Compare(a, b)
-	})
 	t.rank = make([]uint32, n)
-	for i, p := range t.order {
-		t.rank[p] = uint32(i)
+	for p, d := range nameOf {
+		r := start[class[d]]
+		start[class[d]]++
+		t.order[r], t.rank[p] = uint32(p), r
 	}
 }
 

@@ -101,6 +101,7 @@ func plainListing(s engine.ListSort, lang string) func(*engine.View, string) (en
 func BenchmarkNameOrderBuild(b *testing.B) {
 	env := loadBench(b)
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		b.StopTimer()
 		e := engine.New()

@@ -47,6 +47,7 @@ type catalog struct {
 
 	suggest suggestOnce // type-ahead dictionaries, built on demand (suggest.go)
 	names   lazyNames   // the vehicle-name index, built on demand (vindex.go)
+	lists   listTables  // listing tables and name orders, built on demand (listing.go)
 }
 
 func newCatalog(c *snapshot.Catalog, version string) *catalog {

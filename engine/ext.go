@@ -64,7 +64,8 @@ type extension struct {
 	ownFits     map[int][]uint32    // by own vehicle index
 	hasConcrete map[string]bool     // wildcard vehicle id → its model-year has own concrete submodels
 
-	names lazyNames // the own vehicles' name index, built on demand (vindex.go)
+	names   lazyNames  // the own vehicles' name index, built on demand (vindex.go)
+	listing extListing // what listings derive from the parts, on demand (listing.go)
 }
 
 type extVehicle struct {

@@ -9,6 +9,8 @@ import (
 var (
 	ErrNoCatalog = errors.New("no catalog loaded")
 	ErrNotFound  = errors.New("not found")
+	// ErrBadQuery is wrapped by a *QueryError: a listing parameter that cannot be served.
+	ErrBadQuery = errors.New("bad query")
 )
 
 // notFound is an ErrNotFound whose text is a whole sentence for the user

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"github.com/RoaringBitmap/roaring/v2"
+
 	"github.com/fitment/fitment/engine"
 )
 
@@ -23,3 +25,13 @@ type Engine interface {
 }
 
 var _ Engine = (*engine.Engine)(nil)
+
+// PartMatcher is the text index as the handlers see it (Options.Matcher): free text
+// matched against a tenant's parts. Without one, the server refuses q with 400.
+type PartMatcher interface {
+	// MatchParts returns the parts of within — part ids of v's catalog as the engine
+	// numbers them (View.Candidates), the tenant's own parts included — that match text
+	// in lang ("" = any language), each with its relevance rank (higher is better). It
+	// must not modify within.
+	MatchParts(v *engine.View, text, lang string, within *roaring.Bitmap) (*engine.Matches, error)
+}

@@ -50,9 +50,12 @@ var codes = map[int]string{
 func toAPIError(err error) *apiError {
 	var ae *apiError
 	var fe *fiber.Error
+	var qe *engine.QueryError
 	switch {
 	case errors.As(err, &ae):
 		return ae
+	case errors.As(err, &qe):
+		return badParam(qe.Param, "%s", qe.Msg)
 	case errors.Is(err, engine.ErrNoCatalog), errors.Is(err, tenant.ErrNotReady):
 		return errorf(http.StatusServiceUnavailable, "no_catalog", "no catalog loaded yet")
 	case errors.Is(err, journal.ErrFailed), errors.Is(err, journal.ErrClosed), errors.Is(err, tenant.ErrClosed):

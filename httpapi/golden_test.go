@@ -219,6 +219,12 @@ func TestGolden(t *testing.T) {
 	parts := e.get("GET", fmt.Sprintf("/api/t/parts?vehicleId=%s&limit=5", url.QueryEscape(v.ID)), pk, "")
 	check("parts", parts)
 	check("parts_offset", e.get("GET", fmt.Sprintf("/api/t/parts?vehicleId=%s&limit=2&offset=1&includeUniversal=true", url.QueryEscape(v.ID)), pk, ""))
+	listing := e.get("GET", fmt.Sprintf("/api/t/vehicles/%s/parts?facets=category,brand&limit=3", url.PathEscape(v.ID)), pk, "")
+	check("vehicle_parts", listing)
+	if next := decode[engine.Listing](t, listing).NextCursor; next != nil {
+		check("vehicle_parts_next", e.get("GET", fmt.Sprintf("/api/t/vehicles/%s/parts?facets=category,brand&limit=3&cursor=%s", url.PathEscape(v.ID), url.QueryEscape(*next)), pk, ""))
+	}
+	check("vehicle_parts_fr", e.get("GET", fmt.Sprintf("/api/t/vehicles/%s/parts?sort=name&lang=fr&brand=EBC&facets=brand&limit=2", url.PathEscape(v.ID)), pk, ""))
 	p := first(t, "parts", decode[[]engine.PartSummary](t, parts))
 	check("part", e.get("GET", "/api/t/parts/"+url.PathEscape(strings.ToLower(p.PartNumber)), pk, ""))
 	check("categories", e.get("GET", "/api/t/categories", pk, ""))

@@ -46,7 +46,7 @@ func TestIsolation(t *testing.T) {
 		e.do("PUT", "/api/app/locations", x.key, `[{"code":"HQ","name":"HQ shop `+x.n+`","city":"City-`+x.n+`","country":"Finland","lat":60.1,"lng":24.9}]`).want(200)
 		e.do("POST", "/api/integrations/location-stock-feed", x.key, `[{"location":"HQ","partNumber":"EBC-1","stock":30`+x.n+`}]`).want(200)
 		e.do("POST", "/api/app/tenant-vehicles", x.key, `[{"type":"atv","make":"Can-Am","model":"Renegade","submodel":"X XC","years":"2021","generation":"G`+x.n+`"}]`).want(200)
-		e.do("POST", "/api/app/tenant-parts", x.key, `[{"partNumber":"OWN-1","brand":"House","name":"Own part `+x.n+`","fitments":[{"vehicleId":"`+ownVehicle+`","notes":"note-`+x.n+`"}]}]`).want(200)
+		e.do("POST", "/api/app/tenant-parts", x.key, `[{"partNumber":"OWN-1","brand":"House-`+x.n+`","name":"Own part `+x.n+`","fitments":[{"vehicleId":"`+ownVehicle+`","notes":"note-`+x.n+`"}]}]`).want(200)
 	}
 
 	paths := []string{
@@ -62,10 +62,12 @@ func TestIsolation(t *testing.T) {
 		"/api/t/suggest?q=own", "/api/t/suggest?q=own-1", "/api/t/suggest?q=part&limit=20", "/api/t/suggest?q=h",
 		"/api/t/vehicles/" + v1, "/api/t/vehicles/" + ownVehicle, "/api/t/vehicles/resolve?q=can-am+renegade+xxc+21",
 		"/api/t/vehicles/resolve?q=renegade&limit=50", "/api/t/vehicles/resolve?q=Renegade+X+XC",
+		"/api/t/vehicles/" + v1 + "/parts?facets=category,brand", "/api/t/vehicles/" + v1 + "/parts?sort=price&inStock=true&limit=1",
+		"/api/t/vehicles/" + ownVehicle + "/parts?facets=brand,category&sort=-price",
 	}
 	leak := map[string][]string{ // tenant → markers of the other tenant
-		"a": {".22", "1022", "2022", "pos-b", "token-b", "shared-sku", "shop 22", "City-22", "3022", "G22", "part 22", "note-22"},
-		"b": {".11", "1011", "2011", "pos-a", "token-a", "SHARED-SKU", "shop 11", "City-11", "3011", "G11", "part 11", "note-11"},
+		"a": {".22", "1022", "2022", "pos-b", "token-b", "shared-sku", "shop 22", "City-22", "3022", "G22", "part 22", "note-22", "House-22"},
+		"b": {".11", "1011", "2011", "pos-a", "token-a", "SHARED-SKU", "shop 11", "City-11", "3011", "G11", "part 11", "note-11", "House-11"},
 	}
 	keys := map[string][2]string{"a": {e.a.Publishable, e.a.Secret}, "b": {e.b.Publishable, e.b.Secret}}
 	for round := 0; round < 3; round++ { // cold, then kept answers, then kept answers again
@@ -90,6 +92,10 @@ func TestIsolation(t *testing.T) {
 			}
 		}
 	}
+	// A listing filters by a tenant's own brand only for that tenant: for the other it is
+	// an unknown brand, as any other would be.
+	e.do("GET", "/api/t/vehicles/"+ownVehicle+"/parts?brand=House-11", e.a.Publishable, nil).want(200)
+	e.do("GET", "/api/t/vehicles/"+ownVehicle+"/parts?brand=House-11", e.b.Publishable, nil).want(400)
 	// The alias names each tenant's own part, and feeds through it write only there.
 	var d map[string]any
 	e.do("GET", "/api/t/parts/shared-sku", e.a.Publishable, nil).want(200).json(&d)

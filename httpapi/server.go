@@ -30,7 +30,8 @@ import (
 type Options struct {
 	Engine     Engine
 	Store      *tenant.Store
-	AdminToken string // "" disables /api/admin/*
+	Matcher    PartMatcher // the text index behind q; nil: none (q is refused)
+	AdminToken string      // "" disables /api/admin/*
 
 	BodyLimit    int           // request body limit in bytes, also after decompression
 	CacheBytes   int64         // answer cache bound; negative turns the cache off
@@ -192,6 +193,7 @@ func (s *Server) routes() {
 	s.route("/api/t/vehicles/:id", get(s.vehicle))
 	s.route("/api/t/parts", get(s.parts))
 	s.route("/api/t/parts/:partNumber", get(s.part))
+	s.route("/api/t/vehicles/:id/parts", get(s.vehicleParts))
 	s.route("/api/t/categories", get(s.categories))
 	s.route("/api/t/config", get(s.config))
 	s.route("/api/t/dealers", get(s.dealers))

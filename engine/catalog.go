@@ -5,6 +5,7 @@ import (
 
 	"github.com/RoaringBitmap/roaring/v2"
 
+	"github.com/fitment/fitment/index"
 	"github.com/fitment/fitment/snapshot"
 )
 
@@ -45,9 +46,10 @@ type catalog struct {
 	langs  map[string]bool // languages some part name is translated into
 	frags  fragments       // encoded part summaries, built on demand (render.go)
 
-	suggest suggestOnce // type-ahead dictionaries, built on demand (suggest.go)
-	names   lazyNames   // the vehicle-name index, built on demand (vindex.go)
-	lists   listTables  // listing tables and name orders, built on demand (listing.go)
+	suggest suggestOnce  // type-ahead dictionaries, built on demand (suggest.go)
+	names   lazyNames    // the vehicle-name index, built on demand (vindex.go)
+	lists   listTables   // listing tables and name orders, built on demand (listing.go)
+	text    *index.Index // the text index of the catalog's parts (nil: none; textsearch.go)
 }
 
 func newCatalog(c *snapshot.Catalog, version string) *catalog {

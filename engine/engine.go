@@ -26,6 +26,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/fitment/fitment/index"
 	"github.com/fitment/fitment/snapshot"
 )
 
@@ -82,8 +83,11 @@ type ItemState struct {
 // numbers to the new ids; those of parts the new catalog lacks are kept aside and come
 // back if a later catalog has the part again. Queries that started before keep the catalog
 // they began with.
-func (e *Engine) Load(c *snapshot.Catalog, version string) {
+func (e *Engine) Load(c *snapshot.Catalog, version string) { e.load(c, version, nil) }
+
+func (e *Engine) load(c *snapshot.Catalog, version string, text *index.Index) {
 	cat := newCatalog(c, version)
+	cat.text = text
 	e.loadMu.Lock()
 	defer e.loadMu.Unlock()
 	var remap []uint32

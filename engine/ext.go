@@ -66,6 +66,7 @@ type extension struct {
 
 	names   lazyNames  // the own vehicles' name index, built on demand (vindex.go)
 	listing extListing // what listings derive from the parts, on demand (listing.go)
+	text    extText    // the own parts' text index, built on the first search (textsearch.go)
 }
 
 type extVehicle struct {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/fitment/fitment/engine"
+	"github.com/fitment/fitment/index"
 	"github.com/fitment/fitment/ingest"
 	"github.com/fitment/fitment/snapshot"
 	"github.com/fitment/fitment/tenant"
@@ -108,10 +109,13 @@ type env struct {
 	store *tenant.Store
 	dir   string
 	a, b  tenant.Keys // tenant "a" subscribes EBC; tenant "b" subscribes K&N
+
+	noText bool
 }
 
 type envOptions struct {
 	noCatalog bool
+	noText    bool // load the catalog without its text index
 	opts      Options
 }
 
@@ -133,7 +137,7 @@ func newEnvWith(t *testing.T, eo envOptions) *env {
 	if o.BodyLimit == 0 {
 		o.BodyLimit = 64 << 10
 	}
-	e := &env{t: t, srv: New(o), eng: eng, store: store, dir: dir}
+	e := &env{t: t, srv: New(o), eng: eng, store: store, dir: dir, noText: eo.noText}
 	if _, e.a, err = store.Create(tenant.Tenant{ID: "a", Name: "Tenant A", Currency: "EUR", Language: "de"}); err != nil {
 		t.Fatal(err)
 	}
@@ -152,7 +156,21 @@ func newEnvWith(t *testing.T, eo envOptions) *env {
 // load loads the fixture catalog (version v1) and attaches the store, as fitmentd does.
 func (e *env) load() {
 	e.t.Helper()
-	e.eng.Load(fixtureCatalog(e.t), "v1")
+	cat := fixtureCatalog(e.t)
+	if e.noText {
+		e.eng.Load(cat, "v1")
+	} else {
+		dir := filepath.Join(e.t.TempDir(), "text")
+		if _, err := index.Build(dir, len(cat.Parts), index.CatalogDocs(cat, "en"), index.Options{}); err != nil {
+			e.t.Fatal(err)
+		}
+		ix, err := index.Open(dir)
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		e.t.Cleanup(func() { ix.Close() })
+		e.eng.LoadWithText(cat, "v1", ix)
+	}
 	if err := e.store.Attach(e.eng.Engine); err != nil {
 		e.t.Fatal(err)
 	}

@@ -60,6 +60,7 @@ func TestIsolation(t *testing.T) {
 		"/api/t/parts?vehicleId=" + ownVehicle, "/api/t/vehicles?modelId=" + snapshot.ModelID("Can-Am", "Renegade") + "&year=2021",
 		"/api/app/locations", "/api/app/locations/HQ/stock", "/api/app/stock-sharing", "/api/app/tenant-parts", "/api/app/tenant-vehicles",
 		"/api/t/suggest?q=own", "/api/t/suggest?q=own-1", "/api/t/suggest?q=part&limit=20", "/api/t/suggest?q=h",
+		"/api/t/search?q=own", "/api/t/search?q=own-1&facets=brand,category", "/api/t/search?q=Shared-Sku", "/api/t/search?q=part+renegade+2021",
 		"/api/t/vehicles/" + v1, "/api/t/vehicles/" + ownVehicle, "/api/t/vehicles/resolve?q=can-am+renegade+xxc+21",
 		"/api/t/vehicles/resolve?q=renegade&limit=50", "/api/t/vehicles/resolve?q=Renegade+X+XC",
 		"/api/t/vehicles/" + v1 + "/parts?facets=category,brand", "/api/t/vehicles/" + v1 + "/parts?sort=price&inStock=true&limit=1",

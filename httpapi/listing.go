@@ -1,8 +1,11 @@
 package httpapi
 
 import (
+	"errors"
 	"slices"
 	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -18,51 +21,19 @@ const maxCursorLen = 2048
 // faceted, sorted and paged by cursor (engine.View.List), rendered from pre-encoded
 // fragments and kept per (visibility, offers) of the tenant like GET /api/t/parts.
 //
-// q needs the text index: the handler asks Options.Matcher (nil: no index; q is refused)
-// for the matches within the vehicle's candidates, and the engine lists those, by
-// relevance unless another sort is asked for.
+// q needs the text index: the handler asks Options.Matcher (by default the index loaded
+// with the catalog) for the matches within the vehicle's candidates, and the engine lists
+// those, by relevance unless another sort is asked for.
 func (s *Server) vehicleParts(c *fiber.Ctx) error {
 	id, err := pathParam(c, "id")
 	if err != nil {
 		return err
 	}
-	q := engine.ListQuery{VehicleID: cleanParam(id)}
-	if q.Categories, err = queryValues(c, "category"); err != nil {
+	q, text, err := listParams(c)
+	if err != nil {
 		return err
 	}
-	if q.Brands, err = queryValues(c, "brand"); err != nil {
-		return err
-	}
-	if q.InStock, err = queryBool(c, "inStock"); err != nil {
-		return err
-	}
-	if q.IncludeUniversal, err = queryBool(c, "includeUniversal"); err != nil {
-		return err
-	}
-	sortBy, ok := engine.ParseListSort(c.Query("sort"))
-	if !ok {
-		return badParam("sort", "%q is not one of relevance, name, price, -price", c.Query("sort"))
-	}
-	q.Sort = sortBy
-	if q.Limit, err = limitParam(c, engine.DefaultListLimit, engine.MaxListLimit); err != nil {
-		return err
-	}
-	if q.Cursor = cleanParam(c.Query("cursor")); len(q.Cursor) > maxCursorLen {
-		return badParam("cursor", "is not a cursor this API gave out")
-	}
-	if q.Facets, err = facetsParam(c); err != nil {
-		return err
-	}
-	if q.Lang, err = lang(c); err != nil {
-		return err
-	}
-	text := cleanParam(strings.TrimSpace(c.Query("q")))
-	switch {
-	case text != "" && s.opts.Matcher == nil:
-		return badParam("q", "text search is not available on this server yet")
-	case text == "" && sortBy == engine.SortRelevance:
-		return badParam("sort", "relevance needs a text query (q)")
-	}
+	q.VehicleID = cleanParam(id)
 	q.Scope = text
 	v, err := s.view(c)
 	if err != nil {
@@ -72,24 +43,91 @@ func (s *Server) vehicleParts(c *fiber.Ctx) error {
 	if text != "" {
 		key.num(v.Gen()).str(text) // matches read aliases too, which only the view's generation names
 	}
-	key.str(q.VehicleID).strs(normalised(q.Categories, strings.TrimSpace)).strs(normalised(q.Brands, snapshot.Key)).
-		bool(q.InStock).bool(q.IncludeUniversal).str(sortBy.String()).int(q.Limit).str(q.Cursor).int(int(q.Facets)).str(q.Lang)
+	listKey(key, q)
 	return s.serveAnswer(c, key.String(), maxAgeCatalog, func() ([]byte, int, error) {
-		if text != "" {
-			within, err := v.Candidates(q.VehicleID, q.IncludeUniversal)
-			if err != nil {
-				return nil, 0, err
-			}
-			if q.Matches, err = s.opts.Matcher.MatchParts(v, text, q.Lang, within); err != nil {
-				return nil, 0, err
-			}
-		}
-		page, err := v.List(q)
+		page, err := s.list(v, q, text)
 		if err != nil {
 			return nil, 0, err
 		}
 		return page.AppendJSON(make([]byte, 0, 512+min(q.Limit, page.Total)*320)), page.Total, nil
 	})
+}
+
+// listParams reads the parameters a listing and a search share: category, brand, inStock,
+// includeUniversal, sort, limit, cursor, facets, lang, and the text query q (trimmed).
+func listParams(c *fiber.Ctx) (q engine.ListQuery, text string, err error) {
+	if q.Categories, err = queryValues(c, "category"); err != nil {
+		return q, "", err
+	}
+	if q.Brands, err = queryValues(c, "brand"); err != nil {
+		return q, "", err
+	}
+	if q.InStock, err = queryBool(c, "inStock"); err != nil {
+		return q, "", err
+	}
+	if q.IncludeUniversal, err = queryBool(c, "includeUniversal"); err != nil {
+		return q, "", err
+	}
+	sortBy, ok := engine.ParseListSort(c.Query("sort"))
+	if !ok {
+		return q, "", badParam("sort", "%q is not one of relevance, name, price, -price", c.Query("sort"))
+	}
+	q.Sort = sortBy
+	if q.Limit, err = limitParam(c, engine.DefaultListLimit, engine.MaxListLimit); err != nil {
+		return q, "", err
+	}
+	if q.Cursor = cleanParam(c.Query("cursor")); len(q.Cursor) > maxCursorLen {
+		return q, "", badParam("cursor", "is not a cursor this API gave out")
+	}
+	if q.Facets, err = facetsParam(c); err != nil {
+		return q, "", err
+	}
+	if q.Lang, err = lang(c); err != nil {
+		return q, "", err
+	}
+	text = cleanParam(strings.TrimSpace(c.Query("q")))
+	switch {
+	case len(text) > maxTextQuery:
+		return q, "", badParam("q", "is longer than %d bytes", maxTextQuery)
+	case text == "" && sortBy == engine.SortRelevance:
+		return q, "", badParam("sort", "relevance needs a text query (q)")
+	}
+	return q, text, nil
+}
+
+// maxTextQuery bounds q: a search box, not a document.
+const maxTextQuery = 256
+
+// listKey adds a listing's parameters to an answer's cache key.
+func listKey(key *keyBuilder, q engine.ListQuery) {
+	key.str(q.VehicleID).strs(normalised(q.Categories, strings.TrimSpace)).strs(normalised(q.Brands, snapshot.Key)).
+		bool(q.InStock).bool(q.IncludeUniversal).str(q.Sort.String()).int(q.Limit).str(q.Cursor).int(int(q.Facets)).str(q.Lang).str(q.Scope)
+}
+
+// list runs a listing, restricted to the matches of text when there is one: the matcher
+// is asked within the listing's candidates only, so the text query is restricted inside.
+func (s *Server) list(v *engine.View, q engine.ListQuery, text string) (*engine.ListPage, error) {
+	if text != "" {
+		within, err := v.Candidates(q.VehicleID, q.IncludeUniversal)
+		if err != nil {
+			return nil, err
+		}
+		if q.Matches, err = s.opts.Matcher.MatchParts(v, text, q.Lang, within); err != nil {
+			if errors.Is(err, engine.ErrNoTextIndex) {
+				return nil, badParam("q", "%v", err)
+			}
+			return nil, err
+		}
+	}
+	return v.List(q)
+}
+
+// viewMatcher is the default PartMatcher: the text index loaded with the catalog
+// (engine.View.MatchParts).
+type viewMatcher struct{}
+
+func (viewMatcher) MatchParts(v *engine.View, text, lang string, within *roaring.Bitmap) (*engine.Matches, error) {
+	return v.MatchParts(text, lang, within)
 }
 
 // queryValues reads a parameter that may be repeated (brand=EBC&brand=K%26N), dropping

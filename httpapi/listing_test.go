@@ -158,7 +158,7 @@ func TestVehiclePartsBadParameters(t *testing.T) {
 		{"inStock=maybe", "inStock"},
 		{"includeUniversal=2", "includeUniversal"},
 		{"lang=d3", "lang"},
-		{"q=brake", "q"}, // no text index on this server
+		{"q=" + strings.Repeat("x", 257), "q"},
 	} {
 		r := e.do("GET", base+tc.query, e.a.Publishable, nil)
 		code, msg := r.errCode()
@@ -187,6 +187,17 @@ func (f *fakeMatcher) MatchParts(v *engine.View, text, lang string, within *roar
 		}
 	}
 	return engine.NewMatches(ms), nil
+}
+
+// Without a text index (a snapshot of format 1), q is refused, naming it.
+func TestTextQueryWithoutIndex(t *testing.T) {
+	e := newEnvWith(t, envOptions{noText: true})
+	for _, p := range []string{"/api/t/vehicles/" + v1 + "/parts?q=brake", "/api/t/search?q=brake"} {
+		r := e.do("GET", p, e.a.Publishable, nil).want(400)
+		if _, msg := r.errCode(); msg != "parameter q: text search is not available: the catalog was loaded without a text index" {
+			t.Errorf("GET %s: %q", p, msg)
+		}
+	}
 }
 
 func TestVehiclePartsTextQuery(t *testing.T) {

@@ -30,7 +30,7 @@ import (
 type Options struct {
 	Engine     Engine
 	Store      *tenant.Store
-	Matcher    PartMatcher // the text index behind q; nil: none (q is refused)
+	Matcher    PartMatcher // the text index behind q; nil: the one loaded with the catalog (q is refused without one)
 	AdminToken string      // "" disables /api/admin/*
 
 	BodyLimit    int           // request body limit in bytes, also after decompression
@@ -78,6 +78,9 @@ func New(o Options) *Server {
 	d := DefaultOptions()
 	if o.BodyLimit <= 0 {
 		o.BodyLimit = d.BodyLimit
+	}
+	if o.Matcher == nil {
+		o.Matcher = viewMatcher{}
 	}
 	if o.CacheBytes == 0 {
 		o.CacheBytes = d.CacheBytes
@@ -199,6 +202,7 @@ func (s *Server) routes() {
 	s.route("/api/t/dealers", get(s.dealers))
 	s.route("/api/t/dealers/stock", get(s.dealerStock))
 	s.route("/api/t/suggest", get(s.suggest))
+	s.route("/api/t/search", get(s.search))
 
 	s.route("/api/integrations/stock-feed", handlers{http.MethodPost: s.stockFeed})
 	s.route("/api/integrations/price-feed", handlers{http.MethodPost: s.priceFeed})

@@ -26,6 +26,7 @@ import (
 
 	"github.com/fitment/fitment/engine"
 	"github.com/fitment/fitment/httpapi"
+	"github.com/fitment/fitment/index"
 	"github.com/fitment/fitment/snapshot"
 	"github.com/fitment/fitment/tenant"
 )
@@ -129,7 +130,18 @@ func load(eng *engine.Engine, store *tenant.Store, path string, logger *log.Logg
 	if err != nil {
 		return fmt.Errorf("load snapshot: %w", err)
 	}
-	eng.Load(cat, info.Version())
+	text, err := index.OpenSnapshot(path, info)
+	switch {
+	case errors.Is(err, index.ErrNoIndex):
+		logger.Printf("%s has no text index (built before format 2): search and q are unavailable; rebuild it with fitctl build", path)
+	case err != nil:
+		return fmt.Errorf("open the text index: %w", err)
+	default:
+		// Read the index's files once, off the cold start: the first searches would
+		// otherwise wait on page faults.
+		go text.Prewarm()
+	}
+	eng.LoadWithText(cat, info.Version(), text)
 	loaded := time.Since(start)
 	if err := store.Attach(eng); err != nil {
 		return fmt.Errorf("restore tenants: %w", err)

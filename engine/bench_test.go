@@ -17,6 +17,7 @@ import (
 	"github.com/fitment/fitment/engine"
 	"github.com/fitment/fitment/gen"
 	"github.com/fitment/fitment/ingest"
+	"github.com/fitment/fitment/index"
 	"github.com/fitment/fitment/snapshot"
 )
 
@@ -117,7 +118,14 @@ func loadBench(b *testing.B) *benchEnv {
 				}
 			}
 		}
-		e.Load(cat, info.Version())
+		// The text index, when the snapshot has one (fitctl build writes it; a snapshot
+		// generated here by snapshot.Write has none, and the search benchmarks skip).
+		text, err := index.OpenSnapshot(snapPath, info)
+		if err != nil && !errors.Is(err, index.ErrNoIndex) {
+			benchErr = err
+			return
+		}
+		e.LoadWithText(cat, info.Version(), text)
 		// "all" subscribes to every brand and prices every part: the heaviest storefront
 		// (whole part lists of ~1,000 parts on eu) and a tenant with as many items as the
 		// catalog has parts.

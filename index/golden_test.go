@@ -1,4 +1,4 @@
-package index
+package index_test
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/fitment/fitment/gen"
+	"github.com/fitment/fitment/index"
 	"github.com/fitment/fitment/ingest"
 	"github.com/fitment/fitment/snapshot"
 )
@@ -86,10 +87,10 @@ func tinyCatalog(t testing.TB) *snapshot.Catalog {
 func TestRelevanceGolden(t *testing.T) {
 	cat := tinyCatalog(t)
 	dir := filepath.Join(t.TempDir(), "idx")
-	if _, err := Build(dir, len(cat.Parts), CatalogDocs(cat, "en"), Options{}); err != nil {
+	if _, err := index.Build(dir, len(cat.Parts), index.CatalogDocs(cat, "en"), index.Options{}); err != nil {
 		t.Fatal(err)
 	}
-	ix, err := Open(dir)
+	ix, err := index.Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func TestRelevanceGolden(t *testing.T) {
 	out.WriteString("# index relevance on the tiny profile (seed 1): go test ./index -run TestRelevanceGolden -update\n")
 	out.WriteString("# query [lang] [within vehicle]: matches, words matched / query words; then the top hits\n")
 	for _, q := range goldenQueries {
-		query := Query{Text: q.text, Lang: q.lang}
+		query := index.Query{Text: q.text, Lang: q.lang}
 		where := ""
 		if q.vehicle >= 0 {
 			query.Candidates = roaring.New()

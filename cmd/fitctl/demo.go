@@ -138,6 +138,12 @@ func demo(w io.Writer, catalog, data, snap, base string) error {
 		fmt.Fprintf(w, "\nA SKU alias (%s) resolves to its part:\n", a.Alias)
 		fmt.Fprintf(w, "curl -s -H 'X-API-Key: %s' '%s/api/t/parts/%s'\n", k.Publishable, b, url.PathEscape(a.Alias))
 	}
+	if paths := demoSearchPaths(v); len(paths) > 0 {
+		fmt.Fprintf(w, "\nSearch (numbers, names in every language, typos; a vehicle named in q narrows it), type-ahead and vehicle recognition:\n")
+		for _, path := range paths {
+			fmt.Fprintf(w, "curl -s -H 'X-API-Key: %s' '%s%s'\n", k.Publishable, b, path)
+		}
+	}
 	printNearby(w, eng, tenants, keys, b)
 	printOwnPart(w, eng, tenants, keys, b)
 	return nil
@@ -603,6 +609,41 @@ func demoPaths(v *engine.View) []string {
 		return paths
 	}
 	return append(paths, fmt.Sprintf("/api/t/parts?vehicleId=%s&limit=5", url.QueryEscape(vs[0].ID)))
+}
+
+// demoSearchPaths are search, suggest and resolve examples built from what the tenant
+// sees: a word of the name of a part fitting the cascade's first vehicle, alone and with
+// that vehicle's model and year typed after it.
+func demoSearchPaths(v *engine.View) []string {
+	years := v.Years(engine.Filter{})
+	if len(years) == 0 {
+		return nil
+	}
+	y := years[0]
+	makes := v.Makes(engine.Filter{Year: y})
+	if len(makes) == 0 {
+		return nil
+	}
+	models := v.Models(engine.Filter{Year: y, MakeID: makes[0].ID})
+	if len(models) == 0 {
+		return nil
+	}
+	vs := v.Vehicles(engine.Filter{Year: y, ModelID: models[0].ID})
+	if len(vs) == 0 {
+		return nil
+	}
+	parts, _, err := v.Parts(vs[0].ID, engine.PartsQuery{Limit: 1})
+	if err != nil || len(parts) == 0 {
+		return nil
+	}
+	word := strings.ToLower(strings.Fields(parts[0].Name + " x")[0])
+	vehicle := fmt.Sprintf("%s %s %d", makes[0].Name, models[0].Name, y)
+	return []string{
+		"/api/t/search?q=" + url.QueryEscape(word) + "&facets=category,brand&limit=3",
+		"/api/t/search?q=" + url.QueryEscape(word+" "+vehicle) + "&limit=3",
+		"/api/t/suggest?q=" + url.QueryEscape(word[:min(len(word), 4)]),
+		"/api/t/vehicles/resolve?q=" + url.QueryEscape(strings.ToLower(models[0].Name)+" "+strconv.Itoa(y%100)) + "&limit=3",
+	}
 }
 
 // demoPart is a part the tenant sells with a tracked stock, for the feed example.

@@ -70,6 +70,7 @@ rm -f "$SNAP"
 /usr/bin/time -v bin/fitctl build --in "$SRC" --out "$SNAP" > "$RUN/build.log" 2> "$RUN/build.time" ||
   { cat "$RUN/build.log" "$RUN/build.time" >&2; exit 1; }
 snap_mib=$(du -m "$SNAP" | cut -f1)
+text_mib=$(du -cm "$SNAP".text-* 2>/dev/null | tail -1 | cut -f1)
 
 # Every tenant of the profile with its subscriptions, prices, stock and aliases.
 DATA=$DIR/$PROFILE-data
@@ -204,6 +205,8 @@ trap - EXIT
 if [ "$ENGINE_BENCH_COUNT" -gt 0 ]; then
   FITMENT_BENCH_PROFILE=$PROFILE FITMENT_BENCH_DIR=$DIR \
     go test ./engine -run '^$' -bench . -benchmem -count "$ENGINE_BENCH_COUNT" -timeout 60m > "$RUN/engine-bench.txt"
+  # The text index alone (search shapes, each with its first page), on the snapshot's index.
+  FITMENT_INDEX_SNAPSHOT=$SNAP go test ./index -run '^$' -bench . -benchmem -count 1 -timeout 30m > "$RUN/index-bench.txt"
 fi
 
 npaths() { wc -l < "$P/$1" | tr -d ' '; }
@@ -234,7 +237,7 @@ bg_rate=$(sed -n 's/^| [^|]* | \([0-9,]* rows\/s\).*/\1/p' "$RUN/feed-background
   echo "| what | measured | target (performance.md) |"
   echo "|---|---|---|"
   echo "| offline build, CSV → snapshot | $(elapsed "$RUN/build.time") wall, peak $(peak_mib "$RUN/build.time") MiB | ≤ 3 min, ≤ 8 GiB |"
-  echo "| snapshot size | $snap_mib MiB | — |"
+  echo "| snapshot size; its text index beside it | $snap_mib MiB; ${text_mib:-0} MiB | — |"
   echo "| \`fitctl demo\`: create $tenants tenants, load $(commas "${offers:-?}") offers (in-process, journalled) | $(elapsed "$RUN/demo.time") wall, peak $(peak_mib "$RUN/demo.time") MiB | — |"
   echo "| cold start, snapshot → \`/readyz\` 200, every tenant with its prices and stock | ${ready1} s | ≤ 10 s |"
   echo "| \`fitmentd\` RSS after start / after the read runs / after the feeds / after the locator network | $rss_start / $rss_reads / $rss_all / $rss_locator MiB | ≤ 4 GiB |"
@@ -258,7 +261,7 @@ bg_rate=$(sed -n 's/^| [^|]* | \([0-9,]* rows\/s\).*/\1/p' "$RUN/feed-background
   if [ -f "$RUN/engine-bench.txt" ]; then
     echo
     echo '```'
-    grep -E '^Benchmark' "$RUN/engine-bench.txt"
+    grep -E '^Benchmark' "$RUN/engine-bench.txt" "$RUN/index-bench.txt" 2>/dev/null
     echo '```'
   fi
 } | tee "$OUT"

@@ -119,29 +119,11 @@ func (x *extension) textIndex(k *catalog) *index.Index {
 			if p == nil {
 				return nil // deleted: an empty document matches nothing
 			}
-			d.Number, d.Brand = p.PartNumber, p.Brand
+			category := ""
 			if p.category != snapshot.None {
-				d.Category = k.Categories[p.category].Path
+				category = k.Categories[p.category].Path
 			}
-			if _, ok := p.Names.Get(defaultNameLang); !ok && p.Name != "" {
-				d.Names = append(d.Names, snapshot.Translation{Lang: defaultNameLang, Text: p.Name})
-			}
-			d.Names = append(d.Names, p.Names...)
-			det := &p.Detail
-			for _, o := range det.OEM {
-				d.OEM = append(d.OEM, o.Number)
-			}
-			if det.EAN != "" {
-				d.EAN = append(d.EAN, det.EAN)
-			}
-			if det.Description != "" {
-				if _, ok := det.Descriptions[defaultNameLang]; !ok {
-					d.Descriptions = append(d.Descriptions, snapshot.Translation{Lang: defaultNameLang, Text: det.Description})
-				}
-			}
-			for l, t := range det.Descriptions {
-				d.Descriptions = append(d.Descriptions, snapshot.Translation{Lang: l, Text: t})
-			}
+			index.PartDoc(d, defaultNameLang, p.PartNumber, p.Brand, category, p.Name, p.Names, &p.Detail)
 			return nil
 		})
 		if err == nil {

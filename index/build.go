@@ -528,34 +528,42 @@ func (f *freqField) AnalyzedTokenFrequencies() bindex.TokenFrequencies { return 
 func CatalogDocs(c *snapshot.Catalog, lang string) func(part uint32, d *Doc) error {
 	return func(part uint32, d *Doc) error {
 		p := &c.Parts[part]
-		d.Number = p.Number
-		d.Brand = c.Brands[p.Brand]
+		category := ""
 		if p.Category != snapshot.None {
-			d.Category = c.Categories[p.Category].Path
+			category = c.Categories[p.Category].Path
 		}
-		if _, ok := p.Names.Get(lang); !ok && p.Name != "" {
-			d.Names = append(d.Names, snapshot.Translation{Lang: lang, Text: p.Name})
-		}
-		d.Names = append(d.Names, p.Names...)
 		det, err := c.PartDetail(part)
 		if err != nil {
 			return err
 		}
-		for _, o := range det.OEM {
-			d.OEM = append(d.OEM, o.Number)
-		}
-		if det.EAN != "" {
-			d.EAN = append(d.EAN, det.EAN)
-		}
-		if det.Description != "" {
-			if _, ok := det.Descriptions[lang]; !ok {
-				d.Descriptions = append(d.Descriptions, snapshot.Translation{Lang: lang, Text: det.Description})
-			}
-		}
-		for l, t := range det.Descriptions {
-			d.Descriptions = append(d.Descriptions, snapshot.Translation{Lang: l, Text: t})
-		}
+		PartDoc(d, lang, p.Number, c.Brands[p.Brand], category, p.Name, p.Names, &det)
 		return nil
+	}
+}
+
+// PartDoc fills d with a part's searchable text, the way CatalogDocs does for the catalog's
+// parts (and a tenant's own parts are indexed): its default name and description count as
+// lang's unless it has a translation in lang; then every translation, the OEM numbers and
+// the EAN.
+func PartDoc(d *Doc, lang, number, brand, category, name string, names snapshot.Translations, det *snapshot.PartDetail) {
+	d.Number, d.Brand, d.Category = number, brand, category
+	if _, ok := names.Get(lang); !ok && name != "" {
+		d.Names = append(d.Names, snapshot.Translation{Lang: lang, Text: name})
+	}
+	d.Names = append(d.Names, names...)
+	for _, o := range det.OEM {
+		d.OEM = append(d.OEM, o.Number)
+	}
+	if det.EAN != "" {
+		d.EAN = append(d.EAN, det.EAN)
+	}
+	if det.Description != "" {
+		if _, ok := det.Descriptions[lang]; !ok {
+			d.Descriptions = append(d.Descriptions, snapshot.Translation{Lang: lang, Text: det.Description})
+		}
+	}
+	for l, t := range det.Descriptions {
+		d.Descriptions = append(d.Descriptions, snapshot.Translation{Lang: l, Text: t})
 	}
 }
 

@@ -16,8 +16,8 @@ import (
 
 	"github.com/fitment/fitment/engine"
 	"github.com/fitment/fitment/gen"
-	"github.com/fitment/fitment/ingest"
 	"github.com/fitment/fitment/index"
+	"github.com/fitment/fitment/ingest"
 	"github.com/fitment/fitment/snapshot"
 )
 

@@ -174,3 +174,20 @@ func TestOwnVehiclesAndParts(t *testing.T) {
 		t.Errorf("DeleteParts: %+v, AAA-1 still there: %v", out, err == nil)
 	}
 }
+
+// An own part's translation shows in part lists even in a language no catalog part has.
+func TestOwnPartNameInItsOwnLanguage(t *testing.T) {
+	e := engine.New()
+	e.Load(extCatalog(t), "v1")
+	yfz := snapshot.VehicleID("Yamaha", "YFZ450R", "", 2019)
+	mustUpdate(t, e, "t", engine.Change{PutParts: []engine.TenantPart{{PartNumber: "OWN-PL", Brand: "Own", Name: "Brake pads",
+		Names: snapshot.Translations{{Lang: "pl", Text: "Klocki hamulcowe"}}, Fitments: []engine.TenantFitment{{VehicleID: yfz}}}}})
+	v, _ := e.View("t")
+	out, _, err := v.AppendParts(nil, yfz, engine.PartsQuery{Lang: "pl"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), `"Klocki hamulcowe"`) {
+		t.Errorf("parts in pl: %s, want the own part's Polish name", out)
+	}
+}

@@ -147,7 +147,7 @@ func (v *View) AppendParts(dst []byte, vehicleID string, q PartsQuery) (out []by
 	if !ok || !v.ext.empty() {
 		return v.appendMixed(dst, vehicleID, q)
 	}
-	r := renderer{v: v, k: v.cat, t: v.cat.fragTable(q.Lang), l: v.list(id, q)}
+	r := renderer{v: v, k: v.cat, t: v.cat.fragTable(q.Lang), lang: q.Lang, l: v.list(id, q)}
 	if dst == nil { // one allocation for the whole answer: summaries run to about 260 bytes
 		dst = make([]byte, 0, 2+(r.l.hi-r.l.lo)*300)
 	}
@@ -172,7 +172,7 @@ func (v *View) appendMixed(dst []byte, vehicleID string, q PartsQuery) ([]byte, 
 	if err != nil {
 		return dst, 0, err
 	}
-	r := renderer{v: v, k: v.cat, t: v.cat.fragTable(q.Lang)}
+	r := renderer{v: v, k: v.cat, t: v.cat.fragTable(q.Lang), lang: q.Lang}
 	r.dst = append(dst, '[')
 	byP := make(map[uint32][]Fitment, len(m.page))
 	for start := 0; start < len(m.page); start += renderBatch {
@@ -196,6 +196,7 @@ type renderer struct {
 	v     *View
 	k     *catalog
 	t     *fragTable
+	lang  string // the request's: own parts carry any language, the catalog's fragments only its own
 	l     partList
 	dst   []byte
 	n     int          // summaries written
@@ -233,7 +234,7 @@ func (r *renderer) batch(m int, fitting bool) {
 		if int(r.ps[j]) < len(r.k.Parts) {
 			r.frags[j] = r.k.fragment(r.t, r.ps[j], r.scratch[j])
 		} else {
-			r.frags[j] = r.v.encodeExtFragment(r.scratch[j][:0], r.ps[j], r.t.lang)
+			r.frags[j] = r.v.encodeExtFragment(r.scratch[j][:0], r.ps[j], r.lang)
 		}
 	}
 	for j := 0; j < m; j++ { // bring its bytes in, all at once

@@ -52,6 +52,7 @@ func (k *catalog) nameTable(lang string) *nameTable {
 	}
 	t, ok := k.lists.names.Load(lang)
 	if !ok {
+		lang = strings.Clone(lang) // a key kept for the catalog's lifetime: never a caller's buffer
 		tag := language.Und
 		if lang != "" {
 			tag = language.Make(lang)

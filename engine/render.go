@@ -3,6 +3,7 @@ package engine
 import (
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -56,6 +57,7 @@ func (k *catalog) fragTable(lang string) *fragTable {
 	if t, ok := k.frags.langs.Load(lang); ok {
 		return t.(*fragTable)
 	}
+	lang = strings.Clone(lang) // a key kept for the catalog's lifetime: never a caller's buffer
 	t := &fragTable{lang: lang, loc: make([]atomic.Uint64, len(k.Parts)),
 		data: make([][]byte, (len(k.Parts)+fragChunkParts-1)/fragChunkParts)}
 	got, _ := k.frags.langs.LoadOrStore(lang, t)

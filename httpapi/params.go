@@ -100,7 +100,9 @@ func primaryTag(s string) (string, bool) {
 			return "", false
 		}
 	}
-	return strings.ToLower(p), true
+	// A copy: s may point into fasthttp's request buffer, which the next request reuses,
+	// and languages end up as keys of long-lived maps.
+	return strings.Clone(strings.ToLower(p)), true
 }
 
 func alpha(s string) bool {

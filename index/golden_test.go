@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -140,5 +141,49 @@ func TestRelevanceGolden(t *testing.T) {
 		got := filepath.Join(t.TempDir(), "relevance.golden")
 		os.WriteFile(got, out.Bytes(), 0o644)
 		t.Errorf("relevance differs from %s; diff %s %s, and rerun with -update if the change is right", path, path, got)
+	}
+}
+
+// Searches run concurrently on one index and each gets the answer it gets alone. (A
+// dictionary shared between searches once corrupted FST lookups under load; the race
+// detector, which make test runs, sees such sharing.)
+func TestConcurrentSearch(t *testing.T) {
+	cat := tinyCatalog(t)
+	dir := filepath.Join(t.TempDir(), "idx")
+	if _, err := index.Build(dir, len(cat.Parts), index.CatalogDocs(cat, "en"), index.Options{}); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	want := make([]uint64, len(goldenQueries))
+	for i, q := range goldenQueries {
+		want[i] = ix.Search(index.Query{Text: q.text, Lang: q.lang}).Matches.GetCardinality()
+	}
+	var wg sync.WaitGroup
+	errs := make(chan string, 8)
+	for g := 0; g < 8; g++ {
+		wg.Go(func() {
+			for round := 0; round < 20; round++ {
+				for k := range goldenQueries {
+					i := (k*7 + g*13 + round) % len(goldenQueries)
+					q := goldenQueries[i]
+					if got := ix.Search(index.Query{Text: q.text, Lang: q.lang}).Matches.GetCardinality(); got != want[i] {
+						select {
+						case errs <- fmt.Sprintf("%q [%s]: %d matches concurrently, %d alone", q.text, q.lang, got, want[i]):
+						default:
+						}
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 }

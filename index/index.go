@@ -38,7 +38,22 @@ type shard struct {
 	base uint32
 	docs uint32
 	seg  segment.Segment
-	dict map[string]segment.TermDictionary // by field; nil when the shard lacks it
+	fields map[string]bool // the fields the shard has
+}
+
+// dictionary returns a term dictionary of field, or nil when the shard lacks the field.
+// Each search takes its own: a zap dictionary's FST reader keeps the state of its last
+// lookup, so one shared by concurrent searches corrupts their lookups (and crashed the
+// server under load). The FST itself is loaded once per segment and shared.
+func (s *shard) dictionary(field string) segment.TermDictionary {
+	if !s.fields[field] {
+		return nil
+	}
+	d, err := s.seg.Dictionary(field)
+	if err != nil {
+		return nil
+	}
+	return d
 }
 
 // Open opens the index in dir. It maps the segment files and reads their footers and
@@ -93,13 +108,12 @@ func (ix *Index) addShard(seg segment.Segment, base, docs uint32) error {
 	if seg.Count() != uint64(docs) {
 		return fmt.Errorf("%d documents, want %d", seg.Count(), docs)
 	}
-	s := shard{base: base, docs: docs, seg: seg, dict: map[string]segment.TermDictionary{}}
+	s := shard{base: base, docs: docs, seg: seg, fields: map[string]bool{}}
 	for _, f := range seg.Fields() {
-		d, err := seg.Dictionary(f)
-		if err != nil {
+		if _, err := seg.Dictionary(f); err != nil {
 			return fmt.Errorf("field %s: %v", f, err)
 		}
-		s.dict[f] = d
+		s.fields[f] = true
 	}
 	ix.shards = append(ix.shards, s)
 	return nil
@@ -166,8 +180,11 @@ func (ix *Index) Dir() string { return ix.dir }
 // restricted to within when it is not nil. A returned bitmap may be backed by the
 // read-only file mapping: never modify it.
 func (s *shard) postings(field, term string, within *roaring.Bitmap) *roaring.Bitmap {
-	d := s.dict[field]
-	if d == nil || term == "" {
+	if term == "" {
+		return nil
+	}
+	d := s.dictionary(field)
+	if d == nil {
 		return nil
 	}
 	pl, err := d.PostingsList([]byte(term), nil, nil)
@@ -201,7 +218,7 @@ func (s *shard) postings(field, term string, within *roaring.Bitmap) *roaring.Bi
 // expand calls yield with every term of field in shard s that the automaton accepts,
 // between start (inclusive) and end (exclusive; nil = no bound).
 func (s *shard) expand(field string, a vellum.Automaton, start, end []byte, count bool, yield func(e *bindex.DictEntry) bool) {
-	d := s.dict[field]
+	d := s.dictionary(field)
 	if d == nil {
 		return
 	}

@@ -66,7 +66,7 @@ func BenchmarkRestrict(b *testing.B) {
 		})
 		b.Run("advance/"+strconv.Itoa(size), func(b *testing.B) {
 			b.ReportAllocs()
-			d := s.dict[nameField("en")]
+			d := s.dictionary(nameField("en"))
 			n := 0
 			for i := 0; i < b.N; i++ {
 				pl, _ := d.PostingsList([]byte(ts[i%len(ts)]), nil, nil)

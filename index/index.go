@@ -35,9 +35,9 @@ type Index struct {
 }
 
 type shard struct {
-	base uint32
-	docs uint32
-	seg  segment.Segment
+	base   uint32
+	docs   uint32
+	seg    segment.Segment
 	fields map[string]bool // the fields the shard has
 }
 

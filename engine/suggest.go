@@ -72,9 +72,9 @@ type PartSuggestion struct {
 // MaxSuggest bounds the limit of each list.
 const MaxSuggest = 20
 
-// maxSuggestLooks bounds the keys looked at per list, for a tenant that sees little of what
-// a prefix completes.
-const maxSuggestLooks = 4096
+// MaxSuggestLooks bounds the keys looked at per list, for a tenant that sees little of what
+// a prefix completes: past it, a list may hold fewer entries than its limit.
+const MaxSuggestLooks = 4096
 
 // Suggest completes q for the tenant, up to limit entries a list (1..MaxSuggest), part
 // names in lang (the catalog's default names when lang is "" or a part has no name in it).
@@ -163,7 +163,7 @@ func (v *View) suggestParts(q, prefix, lang string, limit int, s *suggestIndex) 
 	k := v.cat
 	var kb [128]byte
 	i := sort.Search(len(s.numbers), func(i int) bool { return string(s.numberKey(kb[:0], k, i)) >= num })
-	for looks := 0; i < len(s.numbers) && len(out) < limit && looks < maxSuggestLooks; i, looks = i+1, looks+1 {
+	for looks := 0; i < len(s.numbers) && len(out) < limit && looks < MaxSuggestLooks; i, looks = i+1, looks+1 {
 		if key := s.numberKey(kb[:0], k, i); len(key) < len(num) || string(key[:len(num)]) != num {
 			break
 		}
@@ -406,7 +406,7 @@ func (d *suggestDict) top(prefix string, limit int, keep func(entry uint32) bool
 	heap.Init(h)
 	var out []uint32
 	seen := map[uint32]bool{}
-	for looks := 0; h.Len() > 0 && len(out) < limit && looks < maxSuggestLooks; looks++ {
+	for looks := 0; h.Len() > 0 && len(out) < limit && looks < MaxSuggestLooks; looks++ {
 		c := &h.cursors[0]
 		key := h.key(c)
 		if e := d.entry[key]; !seen[e] {

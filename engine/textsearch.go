@@ -68,13 +68,10 @@ func (v *View) textResult(text, lang string, within *roaring.Bitmap) (*index.Res
 		return nil, ErrNoTextIndex
 	}
 	nCentral := uint32(len(k.Parts))
-	central := within
 	hasOwn := !within.IsEmpty() && within.Maximum() >= nCentral
-	if hasOwn {
-		central = within.Clone() // the catalog's index knows the catalog's parts only
-		central.RemoveRange(uint64(nCentral), uint64(within.Maximum())+1)
-	}
-	res := k.text.Search(index.Query{Text: text, Lang: lang, Candidates: central})
+	// Own parts' ids are past the catalog's: they never meet its index's postings, so
+	// within goes in as it is (no copy of a tenant's whole visible set).
+	res := k.text.Search(index.Query{Text: text, Lang: lang, Candidates: within})
 
 	// A SKU alias the tenant gave names its part as exactly as the part's own number.
 	if p, ok := v.aliasPart(text); ok && within.Contains(p) {

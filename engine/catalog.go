@@ -2,6 +2,7 @@ package engine
 
 import (
 	"sort"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -50,6 +51,9 @@ type catalog struct {
 	names   lazyNames    // the vehicle-name index, built on demand (vindex.go)
 	lists   listTables   // listing tables and name orders, built on demand (listing.go)
 	text    *index.Index // the text index of the catalog's parts (nil: none; textsearch.go)
+
+	linkVehOnce [2]sync.Once     // by LinkFormat
+	linkVeh     [2]*vehicleFrags // vehicles' columns in link lines, built on demand (links.go)
 }
 
 func newCatalog(c *snapshot.Catalog, version string) *catalog {

@@ -59,25 +59,12 @@ func (v *View) Parts(vehicleID string, q PartsQuery) (items []PartSummary, total
 // and through its model-year's wildcard (wild, nil for a wildcard vehicle).
 func (k *catalog) fitments(id, p uint32, own, wild *roaring.Bitmap) []Fitment {
 	var out []Fitment
-	add := func(veh uint32, parts *roaring.Bitmap) {
-		if parts == nil || !parts.Contains(p) {
-			return
-		}
-		ds := k.Details.For(veh, p)
-		if ds == nil {
-			if out == nil {
-				out = plainFitment
-				return
-			}
-			out = appendFitment(out, Fitment{})
-			return
-		}
-		for _, d := range ds {
-			out = appendFitment(out, k.fitment(d))
-		}
+	if own != nil && own.Contains(p) {
+		out = k.addLinkFitments(out, id, p)
 	}
-	add(id, own)
-	add(k.wildcard[id], wild)
+	if wild != nil && wild.Contains(p) {
+		out = k.addLinkFitments(out, k.wildcard[id], p)
+	}
 	return out
 }
 

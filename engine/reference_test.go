@@ -555,59 +555,70 @@ func (m *model) fitsOf(v refVehicle) map[string][]engine.Fitment {
 		return out
 	}
 	out := map[string][]engine.Fitment{}
-	for _, target := range []string{v.submodel, ""} {
-		type merged struct {
-			order []string
-			by    map[string]*refFitment
-		}
-		perPart := map[string]*merged{}
-		var partOrder []string
-		for _, i := range m.rows[vkey(v.make, v.model, target, v.year)] {
-			f := m.c.fitments[i]
-			pk := snapshot.Key(f.part)
-			g := perPart[pk]
-			if g == nil {
-				g = &merged{by: map[string]*refFitment{}}
-				perPart[pk] = g
-				partOrder = append(partOrder, pk)
-			}
-			x, ok := g.by[f.position]
-			if !ok {
-				x = &refFitment{position: f.position}
-				g.by[f.position] = x
-				g.order = append(g.order, f.position)
-			}
-			if x.qty == 0 {
-				x.qty = f.qty
-			}
-			if x.notes == "" {
-				x.notes = f.notes
-			}
-		}
-		for _, pk := range partOrder {
-			g := perPart[pk]
-			for _, pos := range g.order {
-				f := g.by[pos]
-				var e engine.Fitment
-				if f.position != "" {
-					e.Position = ptr(f.position)
-				}
-				if f.qty > 0 {
-					e.Qty = ptr(f.qty)
-				}
-				if f.notes != "" {
-					e.Notes = ptr(f.notes)
-				}
-				if !containsFitment(out[pk], e) {
-					out[pk] = append(out[pk], e)
-				}
-			}
-		}
-		if v.submodel == "" {
-			break
-		}
+	m.addTargetFits(out, v, v.submodel)
+	if v.submodel != "" {
+		m.addTargetFits(out, v, "")
 	}
 	m.fitCache[vk] = out
+	return out
+}
+
+// addTargetFits adds to out the fitments of the rows fitted directly to (v's model-year,
+// submodel target), part by part.
+func (m *model) addTargetFits(out map[string][]engine.Fitment, v refVehicle, target string) {
+	type merged struct {
+		order []string
+		by    map[string]*refFitment
+	}
+	perPart := map[string]*merged{}
+	var partOrder []string
+	for _, i := range m.rows[vkey(v.make, v.model, target, v.year)] {
+		f := m.c.fitments[i]
+		pk := snapshot.Key(f.part)
+		g := perPart[pk]
+		if g == nil {
+			g = &merged{by: map[string]*refFitment{}}
+			perPart[pk] = g
+			partOrder = append(partOrder, pk)
+		}
+		x, ok := g.by[f.position]
+		if !ok {
+			x = &refFitment{position: f.position}
+			g.by[f.position] = x
+			g.order = append(g.order, f.position)
+		}
+		if x.qty == 0 {
+			x.qty = f.qty
+		}
+		if x.notes == "" {
+			x.notes = f.notes
+		}
+	}
+	for _, pk := range partOrder {
+		g := perPart[pk]
+		for _, pos := range g.order {
+			f := g.by[pos]
+			var e engine.Fitment
+			if f.position != "" {
+				e.Position = ptr(f.position)
+			}
+			if f.qty > 0 {
+				e.Qty = ptr(f.qty)
+			}
+			if f.notes != "" {
+				e.Notes = ptr(f.notes)
+			}
+			if !containsFitment(out[pk], e) {
+				out[pk] = append(out[pk], e)
+			}
+		}
+	}
+}
+
+// directFits is the direct links of vehicle v (its own rows only, no wildcard inherited).
+func (m *model) directFits(v refVehicle) map[string][]engine.Fitment {
+	out := map[string][]engine.Fitment{}
+	m.addTargetFits(out, v, v.submodel)
 	return out
 }
 

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -34,6 +35,17 @@ func (r FitResult) String() string { return fitResultNames[r] }
 
 // MarshalText makes a FitResult its name in JSON.
 func (r FitResult) MarshalText() ([]byte, error) { return []byte(r.String()), nil }
+
+// UnmarshalText reads a FitResult's name.
+func (r *FitResult) UnmarshalText(b []byte) error {
+	for i, name := range fitResultNames {
+		if string(b) == name {
+			*r = FitResult(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown fit result %q", b)
+}
 
 // PartKey is a part resolved in one view: a catalog part or one of the tenant's own. It is
 // valid only with the view that made it.

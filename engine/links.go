@@ -524,3 +524,18 @@ func csvNeedsQuotes(s string) bool {
 	r, _ := utf8.DecodeRuneInString(s)
 	return unicode.IsSpace(r)
 }
+
+// HasBrand reports whether brand (case-insensitively) is a brand of the catalog or of one
+// of the tenant's own parts: what Export accepts.
+func (v *View) HasBrand(brand string) bool {
+	key := snapshot.Key(brand)
+	if _, ok := v.cat.brandByKey[key]; ok {
+		return true
+	}
+	for _, seq := range v.ext.sorted {
+		if snapshot.Key(v.ext.parts[seq].Brand) == key {
+			return true
+		}
+	}
+	return false
+}

@@ -87,9 +87,12 @@ func compressMiddleware(min int) fiber.Handler {
 			}
 			return nil
 		}
+		if res.IsBodyStream() {
+			return nil // a stream compresses itself (and Body would read it whole)
+		}
 		body := res.Body()
 		if len(body) < min || res.StatusCode() != http.StatusOK || c.Method() == http.MethodHead ||
-			len(res.Header.Peek(fiber.HeaderContentEncoding)) > 0 || res.IsBodyStream() {
+			len(res.Header.Peek(fiber.HeaderContentEncoding)) > 0 {
 			return nil
 		}
 		enc := pickEncoding(c.Get(fiber.HeaderAcceptEncoding))

@@ -65,6 +65,9 @@ func TestIsolation(t *testing.T) {
 		"/api/t/vehicles/resolve?q=renegade&limit=50", "/api/t/vehicles/resolve?q=Renegade+X+XC",
 		"/api/t/vehicles/" + v1 + "/parts?facets=category,brand", "/api/t/vehicles/" + v1 + "/parts?sort=price&inStock=true&limit=1",
 		"/api/t/vehicles/" + ownVehicle + "/parts?facets=brand,category&sort=-price",
+		"/api/t/parts/SHARED-SKU/vehicles", "/api/t/parts/OWN-1/vehicles", "/api/t/parts/shared-sku/fits?vehicleId=" + v1,
+		"/api/t/parts/OWN-1/fits?vehicleId=" + ownVehicle, "/api/integrations/fitments/export", "/api/integrations/fitments/export?format=csv",
+		"/api/integrations/fitments/export?brand=EBC",
 	}
 	leak := map[string][]string{ // tenant → markers of the other tenant
 		"a": {".22", "1022", "2022", "pos-b", "token-b", "shared-sku", "shop 22", "City-22", "3022", "G22", "part 22", "note-22", "House-22"},
@@ -75,7 +78,7 @@ func TestIsolation(t *testing.T) {
 		for _, p := range paths {
 			for _, id := range []string{"a", "b", "a"} {
 				key := keys[id][0]
-				if strings.HasPrefix(p, "/api/app/") {
+				if strings.HasPrefix(p, "/api/app/") || strings.HasPrefix(p, "/api/integrations/") {
 					key = keys[id][1]
 				}
 				for _, enc := range []string{"", "gzip"} {
@@ -90,6 +93,25 @@ func TestIsolation(t *testing.T) {
 						}
 					}
 				}
+			}
+		}
+	}
+	// Bulk lookups through the shared alias and the own part, and a cart, as each tenant.
+	// (Each sends the alias in its own spelling: the input is echoed.)
+	for id, k := range map[string]string{"a": e.a.Secret, "b": e.b.Secret} {
+		alias := map[string]string{"a": "SHARED-SKU", "b": "shared-sku"}[id]
+		for _, body := range []string{`{"partNumbers":["` + alias + `","OWN-1","EBC-1","KN-1"]}`, `{"vehicleIds":["` + v1 + `","` + ownVehicle + `"]}`} {
+			r := e.do("POST", "/api/integrations/fitments/lookup", k, body).want(200)
+			for _, m := range leak[id] {
+				if strings.Contains(string(r.body), m) {
+					t.Errorf("lookup %s as %s carries the other tenant's %q: %s", body, id, m, r.body)
+				}
+			}
+		}
+		r := e.do("POST", "/api/t/vehicles/"+ownVehicle+"/fits", keys[id][0], `{"partNumbers":["`+alias+`","OWN-1"]}`).want(200)
+		for _, m := range leak[id] {
+			if strings.Contains(string(r.body), m) {
+				t.Errorf("cart as %s carries the other tenant's %q: %s", id, m, r.body)
 			}
 		}
 	}

@@ -36,6 +36,7 @@ type Options struct {
 	BodyLimit    int           // request body limit in bytes, also after decompression
 	CacheBytes   int64         // answer cache bound; negative turns the cache off
 	MaxInFlight  int           // requests handled at once; more wait up to QueueWait
+	MaxStreams   int           // fitment lookup and export streams at once; more get 503
 	QueueWait    time.Duration // then get 503
 	CompressMin  int           // smallest response body worth compressing
 	ReadTimeout  time.Duration
@@ -50,6 +51,7 @@ func DefaultOptions() Options {
 		BodyLimit:    64 << 20, // a 100,000-row feed fits
 		CacheBytes:   256 << 20,
 		MaxInFlight:  256,
+		MaxStreams:   16,
 		QueueWait:    2 * time.Second,
 		CompressMin:  1024,
 		ReadTimeout:  30 * time.Second,
@@ -71,6 +73,7 @@ type Server struct {
 	draining atomic.Bool
 	sem      chan struct{}
 	cache    *answerCache
+	fits     fitmentCounters // bulk streams (fitment.go)
 }
 
 // New builds a server from o; zero fields of o take DefaultOptions' values.
@@ -87,6 +90,9 @@ func New(o Options) *Server {
 	}
 	if o.MaxInFlight <= 0 {
 		o.MaxInFlight = d.MaxInFlight
+	}
+	if o.MaxStreams <= 0 {
+		o.MaxStreams = d.MaxStreams
 	}
 	if o.QueueWait <= 0 {
 		o.QueueWait = d.QueueWait
@@ -196,7 +202,10 @@ func (s *Server) routes() {
 	s.route("/api/t/vehicles/:id", get(s.vehicle))
 	s.route("/api/t/parts", get(s.parts))
 	s.route("/api/t/parts/:partNumber", get(s.part))
+	s.route("/api/t/parts/:partNumber/vehicles", get(s.partVehicles))
+	s.route("/api/t/parts/:partNumber/fits", get(s.partFits))
 	s.route("/api/t/vehicles/:id/parts", get(s.vehicleParts))
+	s.route("/api/t/vehicles/:id/fits", handlers{http.MethodPost: s.cartFits})
 	s.route("/api/t/categories", get(s.categories))
 	s.route("/api/t/config", get(s.config))
 	s.route("/api/t/dealers", get(s.dealers))
@@ -207,6 +216,8 @@ func (s *Server) routes() {
 	s.route("/api/integrations/stock-feed", handlers{http.MethodPost: s.stockFeed})
 	s.route("/api/integrations/price-feed", handlers{http.MethodPost: s.priceFeed})
 	s.route("/api/integrations/location-stock-feed", handlers{http.MethodPost: s.locationStockFeed})
+	s.route("/api/integrations/fitments/lookup", handlers{http.MethodPost: s.fitmentLookup})
+	s.route("/api/integrations/fitments/export", get(s.fitmentExport))
 
 	s.route("/api/app/subscriptions", get(s.listSubscriptions))
 	s.route("/api/app/subscriptions/:brand", handlers{http.MethodPut: s.subscribe, http.MethodDelete: s.unsubscribe})
@@ -266,7 +277,7 @@ func cors(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderAccessControlAllowOrigin, "*")
 	c.Set(fiber.HeaderAccessControlExposeHeaders, "ETag, X-Total-Count, X-Catalog-Version")
 	if c.Method() == http.MethodOptions {
-		c.Set(fiber.HeaderAccessControlAllowMethods, "GET, HEAD, OPTIONS")
+		c.Set(fiber.HeaderAccessControlAllowMethods, "GET, HEAD, POST, OPTIONS") // POST: a cart's fit checks
 		c.Set(fiber.HeaderAccessControlAllowHeaders, "X-API-Key, Content-Type, If-None-Match, Accept-Language")
 		c.Set(fiber.HeaderAccessControlMaxAge, "86400")
 		c.Status(http.StatusNoContent)

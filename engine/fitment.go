@@ -80,11 +80,21 @@ func (v *View) LookupVehicle(id string) (VehicleKey, bool) {
 // is two in-place bitmap probes (the vehicle, then its model-year's wildcard) and allocates
 // nothing.
 func (v *View) Fit(p PartKey, veh VehicleKey) FitResult {
-	k := v.cat
-	if int(p.id) < len(k.Parts) {
-		if k.fitsCentral(p.id, veh, v) {
+	if int(p.id) < len(v.cat.Parts) {
+		if v.cat.fitsCentral(p.id, veh, v) {
 			return Fits
 		}
+	} else if len(v.extFitments(v.extPart(p.id), veh)) > 0 {
+		return Fits
+	}
+	return v.noFit(p)
+}
+
+// noFit is the answer for a part that is not fitted to the vehicle: universal, without any
+// fitment data, or not fitting.
+func (v *View) noFit(p PartKey) FitResult {
+	k := v.cat
+	if int(p.id) < len(k.Parts) {
 		if k.Parts[p.id].Universal {
 			return Universal
 		}
@@ -94,9 +104,6 @@ func (v *View) Fit(p PartKey, veh VehicleKey) FitResult {
 		return DoesNotFit
 	}
 	ep := v.extPart(p.id)
-	if len(v.extFitments(ep, veh)) > 0 {
-		return Fits
-	}
 	if ep.Universal {
 		return Universal
 	}
@@ -223,10 +230,12 @@ func (v *View) Fits(partRef, vehicleID string) (FitCheck, error) {
 	return v.fitCheck(p, veh, vehicleID), nil
 }
 
+// fitCheck probes once: fitmentsOf makes the probes Fit makes, and lists at least one
+// fitment for every link it finds, so no fitments is no fit.
 func (v *View) fitCheck(p PartKey, veh VehicleKey, vehicleID string) FitCheck {
-	fc := FitCheck{PartNumber: v.partNumber(p.id), VehicleID: vehicleID, Result: v.Fit(p, veh), Fitments: []Fitment{}}
-	if fc.Result == Fits {
-		fc.Fitments = v.fitmentsOf(p, veh)
+	fc := FitCheck{PartNumber: v.partNumber(p.id), VehicleID: vehicleID, Result: Fits, Fitments: v.fitmentsOf(p, veh)}
+	if len(fc.Fitments) == 0 {
+		fc.Result, fc.Fitments = v.noFit(p), []Fitment{}
 	}
 	return fc
 }

@@ -1,5 +1,5 @@
 // Command fitctl is the offline tool of the fitment engine: it generates source catalogs,
-// builds snapshots from them, and prepares demo data directories.
+// builds snapshots from them, prepares demo data directories, and exports fitment links.
 package main
 
 import (

@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/valyala/fasthttp"
 	"github.com/valyala/fastjson"
 
 	"github.com/fitment/fitment/engine"
@@ -389,13 +391,13 @@ func parseLookupCSV(body []byte) (*lookupInput, error) {
 
 // stream answers with link lines written by produce, compressed as Accept-Encoding asks.
 // produce gets a LinkWriter and a function that pushes what is buffered to the client.
+//
+// On a TCP connection the stream takes the connection over (fasthttp's body streams go
+// through a pipe in 4 KiB chunks, a write system call each, which caps a stream at a few
+// hundred MB/s): the handler's headers are written as they are, the body in chunks of the
+// LinkWriter's blocks through a 256 KiB buffer, and the connection is closed at the end.
+// Elsewhere (fiber's in-memory test connections) it is a fasthttp body stream.
 func (s *Server) stream(c *fiber.Ctx, v *engine.View, format engine.LinkFormat, lookup bool, produce func(lw *engine.LinkWriter, flush func() error) error) error {
-	if n := s.fits.inFlight.Add(1); n > int64(s.opts.MaxStreams) {
-		s.fits.inFlight.Add(-1)
-		s.fits.refused.Add(1)
-		c.Set("Retry-After", "1")
-		return errorf(http.StatusServiceUnavailable, "overloaded", "too many fitment streams in flight (%d), retry later", s.opts.MaxStreams)
-	}
 	if format == engine.LinksCSV {
 		c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")
 	} else {
@@ -407,9 +409,19 @@ func (s *Server) stream(c *fiber.Ctx, v *engine.View, format engine.LinkFormat, 
 	}
 	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	conn, timeout := c.Context().Conn(), s.opts.WriteTimeout
+	if c.Method() == http.MethodHead {
+		return nil
+	}
+	if n := s.fits.inFlight.Add(1); n > int64(s.opts.MaxStreams) {
+		s.fits.inFlight.Add(-1)
+		s.fits.refused.Add(1)
+		c.Set("Retry-After", "1")
+		c.Response().Header.Del(fiber.HeaderContentEncoding)
+		return errorf(http.StatusServiceUnavailable, "overloaded", "too many fitment streams in flight (%d), retry later", s.opts.MaxStreams)
+	}
 	s.fits.streams.Add(1)
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+	conn, timeout := c.Context().Conn(), s.opts.WriteTimeout
+	run := func(w io.Writer, push func() error, end func() error) {
 		defer s.fits.inFlight.Add(-1)
 		defer func() { // this runs in fasthttp's goroutine, out of reach of the recover middleware
 			if e := recover(); e != nil {
@@ -417,72 +429,133 @@ func (s *Server) stream(c *fiber.Ctx, v *engine.View, format engine.LinkFormat, 
 				s.log.Printf("panic in a fitment stream: %v\n%s", e, debug.Stack())
 			}
 		}()
-		var out io.Writer = w
-		var zw *zstd.Encoder
-		var gw *gzip.Writer
-		switch enc {
-		case "zstd":
-			zw, _ = zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
-				zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
-			out = zw
-		case "gzip":
-			gw = gzipPool.Get().(*gzip.Writer)
-			gw.Reset(w)
-			defer gzipPool.Put(gw)
-			out = gw
-		}
-		last := time.Now()
-		flush := func() error {
-			if zw != nil {
-				if err := zw.Flush(); err != nil {
+		s.produceStream(v, w, push, end, enc, format, lookup, produce, conn, timeout)
+	}
+	if _, tcp := conn.(*net.TCPConn); tcp {
+		hdr := new(fasthttp.ResponseHeader)
+		c.Response().Header.CopyTo(hdr)
+		hdr.SetStatusCode(http.StatusOK)
+		hdr.SetContentLength(-1) // chunked
+		hdr.SetConnectionClose()
+		head := append([]byte(nil), hdr.Header()...)
+		c.Context().HijackSetNoResponse(true)
+		c.Context().Hijack(func(hc net.Conn) {
+			bw := bufio.NewWriterSize(hc, 256<<10)
+			cw := &chunkedWriter{w: bw}
+			_, err := bw.Write(head)
+			run(cw, func() error {
+				if err != nil {
 					return err
 				}
-			} else if gw != nil {
-				if err := gw.Flush(); err != nil {
+				return bw.Flush()
+			}, func() error {
+				if err := cw.close(); err != nil {
 					return err
 				}
-			}
-			if err := w.Flush(); err != nil {
+				return bw.Flush()
+			})
+		})
+		return nil
+	}
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) { run(w, w.Flush, w.Flush) })
+	return nil
+}
+
+// produceStream writes the lines through the compressor to w; push sends what w holds to
+// the client, end finishes the body.
+func (s *Server) produceStream(v *engine.View, w io.Writer, push, end func() error, enc string, format engine.LinkFormat, lookup bool,
+	produce func(lw *engine.LinkWriter, flush func() error) error, conn net.Conn, timeout time.Duration) {
+	var out io.Writer = w
+	var zw *zstd.Encoder
+	var gw *gzip.Writer
+	switch enc {
+	case "zstd":
+		zw, _ = zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
+		defer zw.Close()
+		out = zw
+	case "gzip":
+		gw = gzipPool.Get().(*gzip.Writer)
+		gw.Reset(w)
+		defer gzipPool.Put(gw)
+		out = gw
+	}
+	extendDeadline(conn, timeout)
+	last := time.Now()
+	flush := func() error {
+		if zw != nil {
+			if err := zw.Flush(); err != nil {
 				return err
 			}
-			last = time.Now()
-			extendDeadline(conn, timeout)
+		} else if gw != nil {
+			if err := gw.Flush(); err != nil {
+				return err
+			}
+		}
+		if err := push(); err != nil {
+			return err
+		}
+		last = time.Now()
+		extendDeadline(conn, timeout)
+		return nil
+	}
+	sw := &streamWriter{out: out, tick: func() error {
+		if time.Since(last) < streamFlushEvery {
 			return nil
 		}
-		sw := &streamWriter{out: out, tick: func() error {
-			if time.Since(last) < streamFlushEvery {
-				return nil
-			}
-			return flush()
-		}}
-		lw := v.NewLinkWriter(sw, format, lookup)
-		err := produce(lw, func() error {
-			if err := lw.Flush(); err != nil {
-				return err
-			}
-			return flush()
-		})
-		if err == nil {
-			err = lw.Flush()
+		return flush()
+	}}
+	lw := v.NewLinkWriter(sw, format, lookup)
+	err := produce(lw, func() error {
+		if err := lw.Flush(); err != nil {
+			return err
 		}
-		if err == nil && zw != nil {
-			err = zw.Close()
-		} else if err == nil && gw != nil {
-			err = gw.Close()
-		}
-		if err == nil {
-			err = w.Flush()
-		}
-		s.fits.links.Add(lw.Links())
-		if err != nil {
-			s.fits.aborted.Add(1)
-			s.log.Printf("fitment stream ended early after %d links: %v", lw.Links(), err)
-			if zw != nil {
-				zw.Close()
-			}
-		}
+		return flush()
 	})
-	return nil
+	if err == nil {
+		err = lw.Flush()
+	}
+	if err == nil && zw != nil {
+		err = zw.Close()
+	} else if err == nil && gw != nil {
+		err = gw.Close()
+	}
+	if err == nil {
+		err = end()
+	}
+	s.fits.links.Add(lw.Links())
+	if err != nil {
+		s.fits.aborted.Add(1)
+		s.log.Printf("fitment stream ended early after %d links: %v", lw.Links(), err)
+	}
+}
+
+// chunkedWriter writes HTTP/1.1 chunked transfer coding: each Write one chunk.
+type chunkedWriter struct {
+	w   *bufio.Writer
+	buf []byte
+}
+
+func (c *chunkedWriter) Write(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.buf = strconv.AppendInt(c.buf[:0], int64(len(p)), 16)
+	c.buf = append(c.buf, "\r\n"...)
+	if _, err := c.w.Write(c.buf); err != nil {
+		return 0, err
+	}
+	if _, err := c.w.Write(p); err != nil {
+		return 0, err
+	}
+	_, err := c.w.WriteString("\r\n")
+	return len(p), err
+}
+
+// close writes the last chunk (and no trailers).
+func (c *chunkedWriter) close() error {
+	_, err := c.w.WriteString("0\r\n\r\n")
+	return err
 }
 
 // streamWriter passes the LinkWriter's blocks on and lets the stream push them to the

@@ -223,6 +223,35 @@ func TestFitmentLookupFormats(t *testing.T) {
 			}
 		}
 	}
+	// Over a real connection the stream takes the connection over and writes its own chunked
+	// body: the same bytes, in every format and encoding, and a complete chunked framing.
+	base := serve(t, e.srv)
+	for _, accept := range []string{"application/x-ndjson", "text/csv"} {
+		for _, enc := range []string{"", "gzip", "zstd"} {
+			format := map[string]engine.LinkFormat{"application/x-ndjson": engine.LinksNDJSON, "text/csv": engine.LinksCSV}[accept]
+			req, _ := http.NewRequest("POST", base+"/api/integrations/fitments/lookup", strings.NewReader(bodies[0].body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("X-API-Key", k)
+			req.Header.Set("Accept", accept)
+			if enc != "" {
+				req.Header.Set("Accept-Encoding", enc)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			raw, err := io.ReadAll(res.Body)
+			res.Body.Close()
+			if err != nil || res.StatusCode != 200 || len(res.TransferEncoding) == 0 || res.TransferEncoding[0] != "chunked" ||
+				res.Header.Get("Content-Encoding") != enc || res.Header.Get("X-Catalog-Version") != "v1" {
+				t.Fatalf("over TCP, %s %q: %d %v %v %v", accept, enc, res.StatusCode, err, res.TransferEncoding, res.Header)
+			}
+			if got, w := string(decode(t, enc, raw)), want(format, bodies[0].inputs, false); got != w {
+				t.Errorf("over TCP, %s %q:\n got %s\nwant %s", accept, enc, got, w)
+			}
+		}
+	}
+
 	// The lines themselves, for one call: canonical numbers, unknown inputs in place.
 	r := e.do("POST", "/api/integrations/fitments/lookup", k, `{"partNumbers":["POS,1","nope"]}`, "Accept", "text/csv")
 	wantCSV := "input,partNumber,brand,vehicleId,make,model,submodel,year,type,position,qty,notes,status\n" +

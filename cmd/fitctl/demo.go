@@ -144,9 +144,51 @@ func demo(w io.Writer, catalog, data, snap, base string) error {
 			fmt.Fprintf(w, "curl -s -H 'X-API-Key: %s' '%s%s'\n", k.Publishable, b, path)
 		}
 	}
+	if ex, ok := demoFitment(v); ok {
+		fmt.Fprintf(w, "\nFitment for a product page (the part's vehicles, years collapsed; does it fit?) and a distributor's bulk lookup (secret key, streamed):\n")
+		fmt.Fprintf(w, "curl -s -H 'X-API-Key: %s' '%s/api/t/parts/%s/vehicles'\n", k.Publishable, b, url.PathEscape(ex.part))
+		fmt.Fprintf(w, "curl -s -H 'X-API-Key: %s' '%s/api/t/parts/%s/fits?vehicleId=%s'\n", k.Publishable, b, url.PathEscape(ex.part), url.QueryEscape(ex.vehicle))
+		fmt.Fprintf(w, "curl -s -H 'X-API-Key: %s' -H 'Content-Type: application/json' -H 'Accept: text/csv' -d '{\"partNumbers\":[%q,\"NOPE-1\"]}' '%s/api/integrations/fitments/lookup'\n",
+			k.Secret, ex.part, b)
+		fmt.Fprintf(w, "curl -s -H 'X-API-Key: %s' -H 'Accept-Encoding: zstd' '%s/api/integrations/fitments/export?brand=%s' | zstd -dc | head -3\n",
+			k.Secret, b, url.QueryEscape(ex.brand))
+	}
 	printNearby(w, eng, tenants, keys, b)
 	printOwnPart(w, eng, tenants, keys, b)
 	return nil
+}
+
+// demoFitment picks a part fitting the cascade's first vehicle whose fitment table has
+// several rows, for the fitment examples.
+func demoFitment(v *engine.View) (ex struct{ part, vehicle, brand string }, ok bool) {
+	years := v.Years(engine.Filter{})
+	if len(years) == 0 {
+		return ex, false
+	}
+	makes := v.Makes(engine.Filter{Year: years[0]})
+	if len(makes) == 0 {
+		return ex, false
+	}
+	models := v.Models(engine.Filter{Year: years[0], MakeID: makes[0].ID})
+	if len(models) == 0 {
+		return ex, false
+	}
+	vs := v.Vehicles(engine.Filter{Year: years[0], ModelID: models[0].ID})
+	if len(vs) == 0 {
+		return ex, false
+	}
+	parts, _, err := v.Parts(vs[0].ID, engine.PartsQuery{Limit: 50})
+	if err != nil || len(parts) == 0 {
+		return ex, false
+	}
+	best := -1
+	for _, p := range parts {
+		if pf, err := v.PartVehicles(p.PartNumber); err == nil && len(pf.Vehicles) > best && len(pf.Vehicles) <= 6 {
+			best, ex.part, ex.brand = len(pf.Vehicles), p.PartNumber, p.Brand
+		}
+	}
+	ex.vehicle = vs[0].ID
+	return ex, best > 0
 }
 
 // pickDemoTenant is the tenant the printed curl lines use: the first with offers and

@@ -79,7 +79,7 @@ func TestDemoTiny(t *testing.T) {
 	cat, snap := demoCatalog(t, "tiny", dir)
 	data := filepath.Join(dir, "data")
 	out := runDemoTo(t, cat, data, snap)
-	for _, want := range []string{"(3 created now,", "4 open stores", "Find it nearby", "/api/t/dealers'", "/api/t/dealers/stock?partNumber=", "/api/t/parts/AM-H", "curl -s -H 'X-API-Key: pk_"} {
+	for _, want := range []string{"(3 created now,", "4 open stores", "Find it nearby", "/api/t/dealers'", "/api/t/dealers/stock?partNumber=", "/api/t/parts/AM-H", "curl -s -H 'X-API-Key: pk_", "/vehicles'", "/fits?vehicleId=v", "/api/integrations/fitments/lookup'", "/api/integrations/fitments/export?brand="} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output: no %q in\n%s", want, out)
 		}

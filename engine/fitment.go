@@ -3,9 +3,12 @@ package engine
 import (
 	"cmp"
 	"fmt"
+	"math/bits"
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/fitment/fitment/snapshot"
 )
@@ -316,32 +319,48 @@ func (v *View) PartVehicles(partRef string) (*PartFitments, error) {
 	return &PartFitments{PartNumber: ep.PartNumber, Universal: ep.Universal, Vehicles: v.extVehicleFits(ep)}, nil
 }
 
-// fitGroup gathers the years of one row while the links are walked.
+// fitGroup gathers the years of one row while the links are walked: a set of years as
+// bits from the catalog's first year (years span at most 1900–2100, so 256 bits hold them).
 type fitGroup struct {
-	sub   string // Key(submodel)
-	sig   string // the fitments' identity (fitSig)
-	veh   uint32 // a vehicle of the group, for names
+	veh   uint32 // the first vehicle of the group, for names
+	sig   string // the fitments' identity (detailSig)
 	fits  []Fitment
-	years []int
+	first int // first year
+	years [4]uint64
 }
 
 // vehicleFits builds catalog part p's table. Vehicles are numbered by (make, model, year,
 // submodel), so one pass in id order meets each model's links together and in year order:
 // groups are formed per model and flushed when the model changes; only the handful of
-// groups of one model is ever sorted.
+// groups of one model is ever sorted. A part without any fitment details (most links have
+// none) skips the detail look-ups altogether.
 func (k *catalog) vehicleFits(p uint32) []VehicleFit {
 	out := []VehicleFit{}
 	if k.PartVehicles.Empty(int(p)) {
 		return out
 	}
-	var groups []*fitGroup
+	withDetails := k.detailParts().Contains(p)
+	var groups []fitGroup
+	var ranges [][2]int // every row's ranges, end to end
+	var text []byte     // every row's years text, end to end
+	type span struct{ r0, r1, t0, t1 int }
+	var spans []span
 	model := ^uint32(0)
 	flush := func() {
-		slices.SortFunc(groups, func(a, b *fitGroup) int {
-			return cmp.Or(cmp.Compare(a.sub, b.sub), cmp.Compare(a.years[0], b.years[0]))
+		slices.SortFunc(groups, func(a, b fitGroup) int {
+			sa, sb := k.Vehicles[a.veh].Submodel, k.Vehicles[b.veh].Submodel
+			if strings.EqualFold(sa, sb) {
+				return cmp.Compare(a.first, b.first)
+			}
+			return cmp.Compare(snapshot.Key(sa), snapshot.Key(sb))
 		})
-		for _, g := range groups {
-			out = append(out, k.vehicleFit(g))
+		for i := range groups {
+			g := &groups[i]
+			sp := span{r0: len(ranges), t0: len(text)}
+			ranges, text = appendYearBits(ranges, text, &g.years, k.minYear)
+			sp.r1, sp.t1 = len(ranges), len(text)
+			spans = append(spans, sp)
+			out = append(out, k.vehicleFit(g.veh, g.fits))
 		}
 		groups = groups[:0]
 	}
@@ -354,34 +373,79 @@ func (k *catalog) vehicleFits(p uint32) []VehicleFit {
 			flush()
 			model = vh.Model
 		}
-		ds := k.Details.For(veh, p)
+		var ds []snapshot.Detail
+		if withDetails {
+			ds = k.Details.For(veh, p)
+		}
 		sigBuf = detailSig(sigBuf[:0], ds)
-		sub := snapshot.Key(vh.Submodel)
 		var g *fitGroup
-		for _, h := range groups {
-			if h.sub == sub && h.sig == string(sigBuf) {
+		for i := range groups {
+			if h := &groups[i]; h.sig == string(sigBuf) && strings.EqualFold(k.Vehicles[h.veh].Submodel, vh.Submodel) {
 				g = h
 				break
 			}
 		}
 		if g == nil {
-			g = &fitGroup{sub: sub, sig: string(sigBuf), veh: veh, fits: k.addLinkFitments(nil, veh, p)}
-			groups = append(groups, g)
+			groups = append(groups, fitGroup{veh: veh, sig: string(sigBuf), fits: k.addLinkFitments(nil, veh, p), first: int(vh.Year)})
+			g = &groups[len(groups)-1]
 		}
-		g.years = append(g.years, int(vh.Year))
+		bit := int(vh.Year) - k.minYear
+		g.years[bit/64] |= 1 << (bit % 64)
 	}
 	flush()
+	all := string(text) // one string for every row's years text
+	for i, sp := range spans {
+		out[i].Years, out[i].YearRanges = all[sp.t0:sp.t1], ranges[sp.r0:sp.r1:sp.r1]
+	}
 	return out
 }
 
-func (k *catalog) vehicleFit(g *fitGroup) VehicleFit {
-	vh := &k.Vehicles[g.veh]
+// appendYearBits appends the ranges of a set of years (bits from minYear) and their text.
+func appendYearBits(ranges [][2]int, text []byte, set *[4]uint64, minYear int) ([][2]int, []byte) {
+	first := len(ranges)
+	for w, word := range set {
+		for word != 0 {
+			b := bits.TrailingZeros64(word)
+			word &= word - 1
+			y := minYear + 64*w + b
+			if n := len(ranges); n > first && ranges[n-1][1] == y-1 {
+				ranges[n-1][1] = y
+			} else {
+				ranges = append(ranges, [2]int{y, y})
+			}
+		}
+	}
+	for i, r := range ranges[first:] {
+		if i > 0 {
+			text = append(text, ", "...)
+		}
+		text = strconv.AppendInt(text, int64(r[0]), 10)
+		if r[1] != r[0] {
+			text = append(text, '-')
+			text = strconv.AppendInt(text, int64(r[1]), 10)
+		}
+	}
+	return ranges, text
+}
+
+func (k *catalog) vehicleFit(veh uint32, fits []Fitment) VehicleFit {
+	vh := &k.Vehicles[veh]
 	md := &k.Models[vh.Model]
 	mk := &k.Makes[md.Make]
-	f := VehicleFit{Make: mk.Name, MakeID: mk.ID, Model: md.Name, ModelID: md.ID, Submodel: vh.Submodel,
-		AllSubmodels: vh.Wildcard(), Type: md.Type.String(), Fitments: g.fits}
-	f.Years, f.YearRanges = CollapseYears(g.years)
-	return f
+	return VehicleFit{Make: mk.Name, MakeID: mk.ID, Model: md.Name, ModelID: md.ID, Submodel: vh.Submodel,
+		AllSubmodels: vh.Wildcard(), Type: md.Type.String(), Fitments: fits}
+}
+
+// detailParts is the set of parts with at least one fitment detail entry, built on first use.
+func (k *catalog) detailParts() *roaring.Bitmap {
+	k.detailPartsOnce.Do(func() {
+		b := roaring.New()
+		for _, d := range k.Details.Entries {
+			b.Add(d.Part)
+		}
+		k.detailPartsSet = b
+	})
+	return k.detailPartsSet
 }
 
 // detailSig appends the identity of a link's fitment entries (their attributes in order;
@@ -411,8 +475,7 @@ func (v *View) extVehicleFits(ep *extPart) []VehicleFit {
 			sig: string(appendFitmentList(nil, fits))})
 	}
 	for veh, fits := range ep.central {
-		year := int(k.Vehicles[veh].Year)
-		add(k.vehicleFit(&fitGroup{veh: veh, years: []int{year}}), year, fits)
+		add(k.vehicleFit(veh, nil), int(k.Vehicles[veh].Year), fits)
 	}
 	for i, fits := range ep.own {
 		ev := &v.ext.vehicles[i]

@@ -85,3 +85,59 @@ func TestSerialContainsMalformed(t *testing.T) {
 		t.Fatal("garbage contains 1")
 	}
 }
+
+// TestDetailsForMatchesScan checks Details.For (interpolation, then binary search) against a
+// scan, on vehicles with few and many entries, evenly and unevenly spread part ids.
+func TestDetailsForMatchesScan(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	var d Details
+	d.Offsets = []uint32{0}
+	for v := 0; v < 300; v++ {
+		n := r.IntN(400)
+		var part uint32
+		for i := 0; i < n; i++ {
+			switch v % 3 {
+			case 0:
+				part += uint32(1 + r.IntN(50)) // even
+			case 1:
+				part += uint32(1 + r.IntN(2)*r.IntN(100000)) // clustered, with jumps
+			default:
+				if r.IntN(3) > 0 {
+					part += uint32(r.IntN(3)) // runs of one part (a link with several fitments)
+				} else {
+					part += uint32(r.IntN(1 << 20))
+				}
+			}
+			d.Entries = append(d.Entries, Detail{Part: part, Position: uint16(i)})
+		}
+		d.Offsets = append(d.Offsets, uint32(len(d.Entries)))
+	}
+	for v := 0; v < 300; v++ {
+		es := d.Entries[d.Offsets[v]:d.Offsets[v+1]]
+		probes := []uint32{0, 1 << 31}
+		for _, e := range es {
+			probes = append(probes, e.Part, e.Part+1, e.Part-1)
+		}
+		for _, p := range probes {
+			var want []Detail
+			for _, e := range es {
+				if e.Part == p {
+					want = append(want, e)
+				}
+			}
+			got := d.For(uint32(v), p)
+			if len(got) != len(want) || len(want) > 0 && &got[0] != &es[indexOf(es, p)] {
+				t.Fatalf("vehicle %d part %d: For gives %d entries, want %d", v, p, len(got), len(want))
+			}
+		}
+	}
+}
+
+func indexOf(es []Detail, p uint32) int {
+	for i, e := range es {
+		if e.Part == p {
+			return i
+		}
+	}
+	return -1
+}

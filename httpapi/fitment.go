@@ -136,7 +136,10 @@ func (s *Server) cartFits(c *fiber.Ctx) error {
 		return err
 	}
 	c.Set(fiber.HeaderCacheControl, "private, no-store")
-	return sendJSON(c, http.StatusOK, fiber.Map{"vehicleId": id, "results": results})
+	return sendJSON(c, http.StatusOK, struct {
+		VehicleID string           `json:"vehicleId"`
+		Results   []engine.CartFit `json:"results"`
+	}{id, results})
 }
 
 // lookupInput is a bulk lookup's parsed body: part numbers or vehicle ids.

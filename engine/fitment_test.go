@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strconv"
@@ -672,5 +674,69 @@ func TestFitmentOwnPartsAndVehicles(t *testing.T) {
 	buf.Reset()
 	if err := o.NewLinkWriter(&buf, engine.LinksNDJSON, false).Export("own"); !errors.Is(err, engine.ErrNotFound) || buf.Len() != 0 {
 		t.Errorf("another tenant's export of brand Own: %v %q", err, buf.String())
+	}
+}
+
+// TestPartVehiclesTable: a hand-made part's table — wildcard and submodel rows of one model
+// mixed, a gap in the years, a position that changes between years, duplicate rows — as a
+// product page shows it.
+func TestPartVehiclesTable(t *testing.T) {
+	dir := t.TempDir()
+	files := map[string]string{
+		"vehicles.csv": "type,make,model,submodel,years\n" +
+			"atv,Yamaha,YFZ450R,,2014-2021\natv,Yamaha,YFZ450R,SE,2014-2021\natv,Yamaha,YFZ450R,Special,2016-2017\n" +
+			"atv,Can-Am,Outlander 1000,X-MR,2024\n",
+		"parts.csv": "part_number,brand,name\nEB-1,EBC,Brake pads\n",
+		"fitments.csv": "part_number,make,model,submodel,years,position,qty,notes\n" +
+			"EB-1,Yamaha,YFZ450R,,2014-2019,FRONT,2,\n" + // every submodel, with a gap before 2021
+			"EB-1,Yamaha,YFZ450R,,2021,FRONT,2,\n" +
+			"EB-1,Yamaha,YFZ450R,SE,2016-2017,REAR,,with winch\n" + // SE alone, another position
+			"EB-1,Yamaha,YFZ450R,SE,2018,REAR,,with winch\n" + // adjacent years: one range
+			"EB-1,Yamaha,YFZ450R,SE,2016,REAR,,with winch\n" + // a duplicate row
+			"EB-1,Yamaha,YFZ450R,Special,2016-2017,FRONT,2,\n" +
+			"EB-1,Can-Am,Outlander 1000,X-MR,2024,,,\n",
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cat, _, err := ingest.Build(dir, ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := engine.New()
+	e.Load(cat, "v1")
+	mustUpdate(t, e, "t", engine.Change{Subscribe: []string{"EBC"}})
+	v, _ := e.View("t")
+	pf, err := v.PartVehicles("eb-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct{ make, model, sub, years, fits string }
+	var got []row
+	for _, r := range pf.Vehicles {
+		got = append(got, row{r.Make, r.Model, r.Submodel, r.Years, string(marshal(t, r.Fitments))})
+		if r.AllSubmodels != (r.Submodel == "") {
+			t.Errorf("%+v: allSubmodels %v", r, r.AllSubmodels)
+		}
+	}
+	front := `[{"position":"FRONT","qty":2,"notes":null}]`
+	want := []row{
+		{"Can-Am", "Outlander 1000", "X-MR", "2024", `[{"position":null,"qty":null,"notes":null}]`},
+		{"Yamaha", "YFZ450R", "", "2014-2019, 2021", front},
+		{"Yamaha", "YFZ450R", "SE", "2016-2018", `[{"position":"REAR","qty":null,"notes":"with winch"}]`},
+		{"Yamaha", "YFZ450R", "Special", "2016-2017", front},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("table:\n got %v\nwant %v", got, want)
+	}
+	// The fit check of SE 2016 has both: its own REAR and the wildcard's FRONT.
+	fc, _ := v.Fits("EB-1", snapshot.VehicleID("Yamaha", "YFZ450R", "SE", 2016))
+	if fc.Result != engine.Fits || len(fc.Fitments) != 2 {
+		t.Errorf("SE 2016: %s", marshal(t, fc))
+	}
+	if fc, _ := v.Fits("EB-1", snapshot.VehicleID("Yamaha", "YFZ450R", "SE", 2020)); fc.Result != engine.DoesNotFit {
+		t.Errorf("SE 2020 (the gap): %s", marshal(t, fc))
 	}
 }

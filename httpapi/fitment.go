@@ -378,11 +378,7 @@ func parseLookupCSV(body []byte) (*lookupInput, error) {
 			return in, nil
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, errorf(http.StatusBadRequest, "bad_body", "CSV line %d: %v", pe.StartLine, pe.Err)
-			}
-			return nil, errorf(http.StatusBadRequest, "bad_body", "CSV: %v", err)
+			return nil, csvError(err)
 		}
 		if col >= len(rec) {
 			line, _ := r.FieldPos(0)

@@ -263,11 +263,7 @@ func parseCSVRows(body []byte, fields []field) (*bulkRows, error) {
 			return out, nil
 		}
 		if err != nil {
-			var pe *csv.ParseError
-			if errors.As(err, &pe) {
-				return nil, errorf(http.StatusBadRequest, "bad_body", "CSV line %d: %v", pe.StartLine, pe.Err)
-			}
-			return nil, errorf(http.StatusBadRequest, "bad_body", "CSV: %v", err)
+			return nil, csvError(err)
 		}
 		row := make([]cell, len(fields))
 		bad := ""
@@ -289,6 +285,15 @@ func parseCSVRows(body []byte, fields []field) (*bulkRows, error) {
 		out.rows = append(out.rows, row)
 		out.bad = append(out.bad, bad)
 	}
+}
+
+// csvError is the 400 of a CSV body that does not parse, naming its line.
+func csvError(err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return errorf(http.StatusBadRequest, "bad_body", "CSV line %d: %v", pe.StartLine, pe.Err)
+	}
+	return errorf(http.StatusBadRequest, "bad_body", "CSV: %v", err)
 }
 
 // each calls fn for every readable row (i counts from 0); fn returns the row's part

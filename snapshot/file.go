@@ -312,8 +312,12 @@ func RemoveTextIndexes(path, keep string) error {
 	return errors.Join(errs...)
 }
 
-// Open reads a whole snapshot into memory and verifies its content hash. The file is
-// closed before Open returns; the Catalog holds no reference to it.
+// Open reads a whole snapshot into memory, verifies its content hash and checks that its
+// content keeps every invariant of the format the engine relies on (validate; FORMAT.md,
+// "What Open checks"): a file that does not is refused with an error naming the section,
+// the row and the problem (a *FormatError), and every error of a file that is not a
+// readable snapshot wraps ErrFormat. The file is closed before Open returns; the Catalog
+// holds no reference to it.
 func Open(path string) (*Catalog, Info, error) {
 	var info Info
 	st, err := os.Stat(path)
@@ -389,10 +393,13 @@ func Open(path string) (*Catalog, Info, error) {
 	plain = nil
 	c, err := decodeSections(sections)
 	if err != nil {
-		return nil, info, fmt.Errorf("%s: %w: %v", path, ErrFormat, err)
+		return nil, info, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	if want := (len(c.Parts) + detailBlock - 1) / detailBlock; len(blocks) != want {
 		return nil, info, fmt.Errorf("%s: %w: %d part detail blocks, want %d", path, ErrFormat, len(blocks), want)
+	}
+	if err := c.validate(); err != nil {
+		return nil, info, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	c.PartDetail = func(i uint32) (PartDetail, error) {
 		b, err := zdec.DecodeAll(blocks[i/detailBlock], nil)

@@ -182,7 +182,8 @@ func TestOpenRejectsDamage(t *testing.T) {
 	}
 }
 
-// FuzzDecodeSections feeds arbitrary bytes to every table decoder: an error, never a panic.
+// FuzzDecodeSections feeds arbitrary bytes to every table decoder and validates what
+// decodes: an error, never a panic.
 func FuzzDecodeSections(f *testing.F) {
 	good := encodeSections(handCatalog())
 	for _, name := range sectionOrder {
@@ -194,6 +195,9 @@ func FuzzDecodeSections(f *testing.F) {
 		c, err := decodeSections(s)
 		if err == nil && c == nil {
 			t.Fatal("decodeSections: nil catalog without an error")
+		}
+		if err == nil {
+			c.validate()
 		}
 	})
 }

@@ -506,8 +506,11 @@ func decompressSections(stored map[string][][]byte, info Info) (map[string][]byt
 	sort.Strings(names)
 	out := make(map[string][]byte, len(stored))
 	for _, name := range names {
+		// Every chunk but the last is chunkSize bytes: a size that leaves a chunk nothing
+		// to fill (or is negative) is an error, not a slice out of range.
 		si, ok := info.Sections[name]
-		if !ok || si.Chunks != len(stored[name]) || si.Size > len(stored[name])*chunkSize {
+		if !ok || si.Chunks != len(stored[name]) || si.Size < 0 || si.Size > si.Chunks*chunkSize ||
+			si.Chunks > 0 && si.Size <= (si.Chunks-1)*chunkSize {
 			return nil, fmt.Errorf("%w: section %s does not match its recorded size", ErrFormat, name)
 		}
 		out[name] = make([]byte, si.Size)

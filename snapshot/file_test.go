@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -179,6 +180,46 @@ func TestOpenRejectsDamage(t *testing.T) {
 	os.WriteFile(path, []byte("plain text"), 0o644)
 	if _, _, err := Open(path); !errors.Is(err, ErrFormat) {
 		t.Errorf("Open(text file): got %v, want ErrFormat", err)
+	}
+}
+
+// TestOpenRefusesBadRecordedSizes: section sizes in info that the stored chunks cannot
+// fill are an error, not a slice out of range.
+func TestOpenRefusesBadRecordedSizes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		size   int
+		chunks int
+		extra  bool // store a second chunk
+	}{
+		{"negative", -1, 1, false},
+		{"last chunk left empty", 10, 2, true},
+		{"more than the chunks hold", chunkSize + 1, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.snap")
+			if _, err := Write(path, handCatalog()); err != nil {
+				t.Fatal(err)
+			}
+			corrupt(t, path, func(tx *bolt.Tx) error {
+				var info map[string]any
+				meta := tx.Bucket(bucketMeta)
+				if err := json.Unmarshal(meta.Get([]byte("info")), &info); err != nil {
+					return err
+				}
+				info["sections"].(map[string]any)["parts"] = map[string]any{"size": tc.size, "chunks": tc.chunks}
+				js, _ := json.Marshal(info)
+				if tc.extra {
+					if err := tx.Bucket(bucketSections).Bucket([]byte("parts")).Put(u32key(1), zenc.EncodeAll([]byte("x"), nil)); err != nil {
+						return err
+					}
+				}
+				return meta.Put([]byte("info"), js)
+			})
+			if _, _, err := Open(path); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "section parts does not match its recorded size") {
+				t.Errorf("Open: got %v, want an ErrFormat about the size of parts", err)
+			}
+		})
 	}
 }
 

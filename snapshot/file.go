@@ -332,48 +332,57 @@ func Open(path string) (*Catalog, Info, error) {
 
 	var stored map[string][][]byte // section → compressed chunks (copied out of the mmap)
 	var blocks [][]byte
-	err = db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil {
-			return fmt.Errorf("%w: no meta bucket", ErrFormat)
-		}
-		if v := meta.Get([]byte("format")); len(v) != 4 || binary.BigEndian.Uint32(v) < oldestReadable || binary.BigEndian.Uint32(v) > FormatVersion {
-			got := "unknown"
-			if len(v) == 4 {
-				got = fmt.Sprint(binary.BigEndian.Uint32(v))
+	// bbolt panics on some corrupt pages (an invalid page type, a page id past the end):
+	// that too is a file Open refuses, not a crash.
+	err = func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%w: corrupt file: %v", ErrFormat, r)
 			}
-			return fmt.Errorf("%w: format version %s, this binary reads %d to %d", ErrFormat, got, oldestReadable, FormatVersion)
-		}
-		if err := json.Unmarshal(meta.Get([]byte("info")), &info); err != nil {
-			return fmt.Errorf("%w: meta info: %v", ErrFormat, err)
-		}
-		root := tx.Bucket(bucketSections)
-		if root == nil {
-			return fmt.Errorf("%w: no sections bucket", ErrFormat)
-		}
-		stored = make(map[string][][]byte, len(sectionOrder))
-		for _, name := range sectionOrder {
-			b := root.Bucket([]byte(name))
-			if b == nil {
-				return fmt.Errorf("%w: missing section %s", ErrFormat, name)
+		}()
+		return db.View(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if meta == nil {
+				return fmt.Errorf("%w: no meta bucket", ErrFormat)
 			}
-			var chunks [][]byte
-			if err := b.ForEach(func(k, v []byte) error {
-				chunks = append(chunks, append([]byte(nil), v...))
-				return nil
-			}); err != nil {
-				return err
+			if v := meta.Get([]byte("format")); len(v) != 4 || binary.BigEndian.Uint32(v) < oldestReadable || binary.BigEndian.Uint32(v) > FormatVersion {
+				got := "unknown"
+				if len(v) == 4 {
+					got = fmt.Sprint(binary.BigEndian.Uint32(v))
+				}
+				return fmt.Errorf("%w: format version %s, this binary reads %d to %d", ErrFormat, got, oldestReadable, FormatVersion)
 			}
-			stored[name] = chunks
-		}
-		if b := tx.Bucket(bucketDetails); b != nil {
-			return b.ForEach(func(k, v []byte) error {
-				blocks = append(blocks, append([]byte(nil), v...))
-				return nil
-			})
-		}
-		return nil
-	})
+			if err := json.Unmarshal(meta.Get([]byte("info")), &info); err != nil {
+				return fmt.Errorf("%w: meta info: %v", ErrFormat, err)
+			}
+			root := tx.Bucket(bucketSections)
+			if root == nil {
+				return fmt.Errorf("%w: no sections bucket", ErrFormat)
+			}
+			stored = make(map[string][][]byte, len(sectionOrder))
+			for _, name := range sectionOrder {
+				b := root.Bucket([]byte(name))
+				if b == nil {
+					return fmt.Errorf("%w: missing section %s", ErrFormat, name)
+				}
+				var chunks [][]byte
+				if err := b.ForEach(func(k, v []byte) error {
+					chunks = append(chunks, append([]byte(nil), v...))
+					return nil
+				}); err != nil {
+					return err
+				}
+				stored[name] = chunks
+			}
+			if b := tx.Bucket(bucketDetails); b != nil {
+				return b.ForEach(func(k, v []byte) error {
+					blocks = append(blocks, append([]byte(nil), v...))
+					return nil
+				})
+			}
+			return nil
+		})
+	}()
 	if err != nil {
 		return nil, info, fmt.Errorf("%s: %w", path, err)
 	}

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"os"
@@ -220,6 +221,34 @@ func TestOpenRefusesBadRecordedSizes(t *testing.T) {
 				t.Errorf("Open: got %v, want an ErrFormat about the size of parts", err)
 			}
 		})
+	}
+}
+
+// TestOpenCorruptPages gives each page of a snapshot file an invalid page type in turn:
+// bbolt panics reading such a page, and Open turns that into an error.
+func TestOpenCorruptPages(t *testing.T) {
+	fixture, err := os.ReadFile(filepath.Join("..", "testdata", "snapshot", "v1.snap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pageSize = 4096 // the fixture's; the meta pages (0 and 1) are checksummed
+	refused := 0
+	for p := 2; p < len(fixture)/pageSize; p++ {
+		b := append([]byte(nil), fixture...)
+		binary.LittleEndian.PutUint16(b[p*pageSize+8:], 0xff) // the flags of the page header
+		path := filepath.Join(t.TempDir(), "c.snap")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := Open(path); err != nil {
+			if !errors.Is(err, ErrFormat) {
+				t.Errorf("page %d: Open: %v, not an ErrFormat", p, err)
+			}
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Errorf("no corrupt page was refused")
 	}
 }
 

@@ -39,6 +39,7 @@ fuzz:
 	$(GO) test ./ingest -run '^$$' -fuzz FuzzParseYears -fuzztime 30s
 	$(GO) test ./ingest -run '^$$$$' -fuzz FuzzBuild -fuzztime 30s
 	$(GO) test ./snapshot -run '^$$' -fuzz FuzzDecodeSections -fuzztime 30s
+	$(GO) test ./engine -run '^$$' -fuzz FuzzOpenMutated -fuzztime 30s
 	$(GO) test ./index -run '^$$' -fuzz FuzzSearch -fuzztime 30s
 
 # Engine benchmarks on the small profile (generated into a cache directory on first use).

@@ -3,6 +3,7 @@ package snapshot
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"math"
 	"unsafe"
 )
@@ -33,21 +34,25 @@ var errShort = errors.New("truncated section")
 
 // decbuf reads what encbuf wrote. Strings are sliced out of one immutable backing string
 // (the whole decompressed section), so decoding a million rows allocates no string copies.
-// The first error sticks; callers check err once at the end.
+// The first error sticks, with the row it was met in; callers check err once at the end.
+// decbuf checks only the encoding: what a value means (a reference in range, a sort order)
+// is checked by validate.
 type decbuf struct {
-	s   string
-	pos int
-	err error
+	s      string
+	pos    int
+	err    error
+	row    int // the row being read, set by the caller; -1 before the first
+	errRow int // row when err was met
 }
 
 func newDecbuf(b []byte) *decbuf {
 	// The section buffer is never modified after decompression, so sharing it is safe.
-	return &decbuf{s: unsafe.String(unsafe.SliceData(b), len(b))}
+	return &decbuf{s: unsafe.String(unsafe.SliceData(b), len(b)), row: -1, errRow: -1}
 }
 
 func (d *decbuf) fail(err error) {
 	if d.err == nil {
-		d.err = err
+		d.err, d.errRow = err, d.row
 	}
 	d.pos = len(d.s)
 }
@@ -116,25 +121,37 @@ func (d *decbuf) count(min int) int {
 	return int(n)
 }
 
-// ref reads an optional reference written by encbuf.ref, checking it against n rows.
-func (d *decbuf) ref(n int) uint32 {
+// ref reads an optional reference written by encbuf.ref: None, or a row that validate
+// checks against its table.
+func (d *decbuf) ref() uint32 {
 	x := d.uvarint()
 	if x == 0 {
 		return None
 	}
-	if x > uint64(n) {
-		d.fail(errors.New("reference out of range"))
+	if x > math.MaxUint32 { // x-1 would not fit, or would read as None
+		d.fail(fmt.Errorf("reference %d does not fit 32 bits", x-1))
 		return None
 	}
 	return uint32(x - 1)
 }
 
-// idx reads a required reference to one of n rows.
-func (d *decbuf) idx(n int) uint32 {
+// uv32 reads a uvarint that must fit 32 bits: a required reference (checked by validate)
+// or a 32-bit field. A larger value is an error rather than truncated into range.
+func (d *decbuf) uv32() uint32 {
 	x := d.uvarint()
-	if x >= uint64(n) {
-		d.fail(errors.New("reference out of range"))
+	if x > math.MaxUint32 {
+		d.fail(fmt.Errorf("value %d does not fit 32 bits", x))
 		return 0
 	}
 	return uint32(x)
+}
+
+// uv16 reads a uvarint that must fit 16 bits.
+func (d *decbuf) uv16() uint16 {
+	x := d.uvarint()
+	if x > math.MaxUint16 {
+		d.fail(fmt.Errorf("value %d does not fit 16 bits", x))
+		return 0
+	}
+	return uint16(x)
 }

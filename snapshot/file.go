@@ -312,8 +312,12 @@ func RemoveTextIndexes(path, keep string) error {
 	return errors.Join(errs...)
 }
 
-// Open reads a whole snapshot into memory and verifies its content hash. The file is
-// closed before Open returns; the Catalog holds no reference to it.
+// Open reads a whole snapshot into memory, verifies its content hash and checks that its
+// content keeps every invariant of the format the engine relies on (validate; FORMAT.md,
+// "What Open checks"): a file that does not is refused with an error naming the section,
+// the row and the problem (a *FormatError), and every error of a file that is not a
+// readable snapshot wraps ErrFormat. The file is closed before Open returns; the Catalog
+// holds no reference to it.
 func Open(path string) (*Catalog, Info, error) {
 	var info Info
 	st, err := os.Stat(path)
@@ -328,48 +332,57 @@ func Open(path string) (*Catalog, Info, error) {
 
 	var stored map[string][][]byte // section → compressed chunks (copied out of the mmap)
 	var blocks [][]byte
-	err = db.View(func(tx *bolt.Tx) error {
-		meta := tx.Bucket(bucketMeta)
-		if meta == nil {
-			return fmt.Errorf("%w: no meta bucket", ErrFormat)
-		}
-		if v := meta.Get([]byte("format")); len(v) != 4 || binary.BigEndian.Uint32(v) < oldestReadable || binary.BigEndian.Uint32(v) > FormatVersion {
-			got := "unknown"
-			if len(v) == 4 {
-				got = fmt.Sprint(binary.BigEndian.Uint32(v))
+	// bbolt panics on some corrupt pages (an invalid page type, a page id past the end):
+	// that too is a file Open refuses, not a crash.
+	err = func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%w: corrupt file: %v", ErrFormat, r)
 			}
-			return fmt.Errorf("%w: format version %s, this binary reads %d to %d", ErrFormat, got, oldestReadable, FormatVersion)
-		}
-		if err := json.Unmarshal(meta.Get([]byte("info")), &info); err != nil {
-			return fmt.Errorf("%w: meta info: %v", ErrFormat, err)
-		}
-		root := tx.Bucket(bucketSections)
-		if root == nil {
-			return fmt.Errorf("%w: no sections bucket", ErrFormat)
-		}
-		stored = make(map[string][][]byte, len(sectionOrder))
-		for _, name := range sectionOrder {
-			b := root.Bucket([]byte(name))
-			if b == nil {
-				return fmt.Errorf("%w: missing section %s", ErrFormat, name)
+		}()
+		return db.View(func(tx *bolt.Tx) error {
+			meta := tx.Bucket(bucketMeta)
+			if meta == nil {
+				return fmt.Errorf("%w: no meta bucket", ErrFormat)
 			}
-			var chunks [][]byte
-			if err := b.ForEach(func(k, v []byte) error {
-				chunks = append(chunks, append([]byte(nil), v...))
-				return nil
-			}); err != nil {
-				return err
+			if v := meta.Get([]byte("format")); len(v) != 4 || binary.BigEndian.Uint32(v) < oldestReadable || binary.BigEndian.Uint32(v) > FormatVersion {
+				got := "unknown"
+				if len(v) == 4 {
+					got = fmt.Sprint(binary.BigEndian.Uint32(v))
+				}
+				return fmt.Errorf("%w: format version %s, this binary reads %d to %d", ErrFormat, got, oldestReadable, FormatVersion)
 			}
-			stored[name] = chunks
-		}
-		if b := tx.Bucket(bucketDetails); b != nil {
-			return b.ForEach(func(k, v []byte) error {
-				blocks = append(blocks, append([]byte(nil), v...))
-				return nil
-			})
-		}
-		return nil
-	})
+			if err := json.Unmarshal(meta.Get([]byte("info")), &info); err != nil {
+				return fmt.Errorf("%w: meta info: %v", ErrFormat, err)
+			}
+			root := tx.Bucket(bucketSections)
+			if root == nil {
+				return fmt.Errorf("%w: no sections bucket", ErrFormat)
+			}
+			stored = make(map[string][][]byte, len(sectionOrder))
+			for _, name := range sectionOrder {
+				b := root.Bucket([]byte(name))
+				if b == nil {
+					return fmt.Errorf("%w: missing section %s", ErrFormat, name)
+				}
+				var chunks [][]byte
+				if err := b.ForEach(func(k, v []byte) error {
+					chunks = append(chunks, append([]byte(nil), v...))
+					return nil
+				}); err != nil {
+					return err
+				}
+				stored[name] = chunks
+			}
+			if b := tx.Bucket(bucketDetails); b != nil {
+				return b.ForEach(func(k, v []byte) error {
+					blocks = append(blocks, append([]byte(nil), v...))
+					return nil
+				})
+			}
+			return nil
+		})
+	}()
 	if err != nil {
 		return nil, info, fmt.Errorf("%s: %w", path, err)
 	}
@@ -389,10 +402,13 @@ func Open(path string) (*Catalog, Info, error) {
 	plain = nil
 	c, err := decodeSections(sections)
 	if err != nil {
-		return nil, info, fmt.Errorf("%s: %w: %v", path, ErrFormat, err)
+		return nil, info, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	if want := (len(c.Parts) + detailBlock - 1) / detailBlock; len(blocks) != want {
 		return nil, info, fmt.Errorf("%s: %w: %d part detail blocks, want %d", path, ErrFormat, len(blocks), want)
+	}
+	if err := c.validate(); err != nil {
+		return nil, info, fmt.Errorf("snapshot %s: %w", path, err)
 	}
 	c.PartDetail = func(i uint32) (PartDetail, error) {
 		b, err := zdec.DecodeAll(blocks[i/detailBlock], nil)
@@ -499,8 +515,11 @@ func decompressSections(stored map[string][][]byte, info Info) (map[string][]byt
 	sort.Strings(names)
 	out := make(map[string][]byte, len(stored))
 	for _, name := range names {
+		// Every chunk but the last is chunkSize bytes: a size that leaves a chunk nothing
+		// to fill (or is negative) is an error, not a slice out of range.
 		si, ok := info.Sections[name]
-		if !ok || si.Chunks != len(stored[name]) || si.Size > len(stored[name])*chunkSize {
+		if !ok || si.Chunks != len(stored[name]) || si.Size < 0 || si.Size > si.Chunks*chunkSize ||
+			si.Chunks > 0 && si.Size <= (si.Chunks-1)*chunkSize {
 			return nil, fmt.Errorf("%w: section %s does not match its recorded size", ErrFormat, name)
 		}
 		out[name] = make([]byte, si.Size)

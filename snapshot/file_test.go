@@ -1,6 +1,8 @@
 package snapshot
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
@@ -182,7 +184,76 @@ func TestOpenRejectsDamage(t *testing.T) {
 	}
 }
 
-// FuzzDecodeSections feeds arbitrary bytes to every table decoder: an error, never a panic.
+// TestOpenRefusesBadRecordedSizes: section sizes in info that the stored chunks cannot
+// fill are an error, not a slice out of range.
+func TestOpenRefusesBadRecordedSizes(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		size   int
+		chunks int
+		extra  bool // store a second chunk
+	}{
+		{"negative", -1, 1, false},
+		{"last chunk left empty", 10, 2, true},
+		{"more than the chunks hold", chunkSize + 1, 1, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.snap")
+			if _, err := Write(path, handCatalog()); err != nil {
+				t.Fatal(err)
+			}
+			corrupt(t, path, func(tx *bolt.Tx) error {
+				var info map[string]any
+				meta := tx.Bucket(bucketMeta)
+				if err := json.Unmarshal(meta.Get([]byte("info")), &info); err != nil {
+					return err
+				}
+				info["sections"].(map[string]any)["parts"] = map[string]any{"size": tc.size, "chunks": tc.chunks}
+				js, _ := json.Marshal(info)
+				if tc.extra {
+					if err := tx.Bucket(bucketSections).Bucket([]byte("parts")).Put(u32key(1), zenc.EncodeAll([]byte("x"), nil)); err != nil {
+						return err
+					}
+				}
+				return meta.Put([]byte("info"), js)
+			})
+			if _, _, err := Open(path); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "section parts does not match its recorded size") {
+				t.Errorf("Open: got %v, want an ErrFormat about the size of parts", err)
+			}
+		})
+	}
+}
+
+// TestOpenCorruptPages gives each page of a snapshot file an invalid page type in turn:
+// bbolt panics reading such a page, and Open turns that into an error.
+func TestOpenCorruptPages(t *testing.T) {
+	fixture, err := os.ReadFile(filepath.Join("..", "testdata", "snapshot", "v1.snap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pageSize = 4096 // the fixture's; the meta pages (0 and 1) are checksummed
+	refused := 0
+	for p := 2; p < len(fixture)/pageSize; p++ {
+		b := append([]byte(nil), fixture...)
+		binary.LittleEndian.PutUint16(b[p*pageSize+8:], 0xff) // the flags of the page header
+		path := filepath.Join(t.TempDir(), "c.snap")
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := Open(path); err != nil {
+			if !errors.Is(err, ErrFormat) {
+				t.Errorf("page %d: Open: %v, not an ErrFormat", p, err)
+			}
+			refused++
+		}
+	}
+	if refused == 0 {
+		t.Errorf("no corrupt page was refused")
+	}
+}
+
+// FuzzDecodeSections feeds arbitrary bytes to every table decoder and validates what
+// decodes: an error, never a panic.
 func FuzzDecodeSections(f *testing.F) {
 	good := encodeSections(handCatalog())
 	for _, name := range sectionOrder {
@@ -194,6 +265,9 @@ func FuzzDecodeSections(f *testing.F) {
 		c, err := decodeSections(s)
 		if err == nil && c == nil {
 			t.Fatal("decodeSections: nil catalog without an error")
+		}
+		if err == nil {
+			c.validate()
 		}
 	})
 }

@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"encoding/binary"
 	"fmt"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -85,54 +84,3 @@ func (b *PostingsBuilder) AddSorted(ids []uint32) {
 
 // Postings returns the list built so far; the builder must not be used afterwards.
 func (b *PostingsBuilder) Postings() *Postings { return &b.p }
-
-// newPostings wraps a decoded buffer and offsets, checking that every entry parses.
-func newPostings(data []byte, off []uint64) (*Postings, error) {
-	if len(off) == 0 || off[0] != 0 || off[len(off)-1] != uint64(len(data)) {
-		return nil, fmt.Errorf("postings offsets do not cover the payload")
-	}
-	p := &Postings{data: data, off: off}
-	for i := 0; i < p.Len(); i++ {
-		if off[i+1] < off[i] {
-			return nil, fmt.Errorf("postings entry %d: offsets go backwards", i)
-		}
-		if off[i] == off[i+1] {
-			continue
-		}
-		entry := data[off[i]:off[i+1]]
-		if err := checkHeader(entry); err != nil {
-			return nil, fmt.Errorf("postings entry %d: %w", i, err)
-		}
-		var b roaring.Bitmap
-		if _, err := b.FromBuffer(entry); err != nil {
-			return nil, fmt.Errorf("postings entry %d: %w", i, err)
-		}
-	}
-	return p, nil
-}
-
-// checkHeader checks the start of a portable roaring serialisation before roaring parses
-// it: a corrupt container count would otherwise make it allocate for billions of them.
-func checkHeader(b []byte) error {
-	const noRuns, withRuns = 12346, 12347
-	if len(b) < 8 {
-		return fmt.Errorf("bitmap of %d bytes is too short", len(b))
-	}
-	cookie := binary.LittleEndian.Uint32(b)
-	var n int
-	switch {
-	case cookie == noRuns:
-		n = int(binary.LittleEndian.Uint32(b[4:]))
-		if n > 1<<16 || len(b) < 8+8*n {
-			return fmt.Errorf("bitmap declares %d containers in %d bytes", n, len(b))
-		}
-	case cookie&0xffff == withRuns:
-		n = int(cookie>>16) + 1
-		if len(b) < 4+(n+7)/8+4*n {
-			return fmt.Errorf("bitmap declares %d containers in %d bytes", n, len(b))
-		}
-	default:
-		return fmt.Errorf("bitmap has no roaring cookie")
-	}
-	return nil
-}

@@ -176,17 +176,21 @@ func decodeDetail(block []byte, i int) (PartDetail, error) {
 	}
 }
 
-// decodeSections rebuilds the tables of a Catalog from section bytes, checking every
-// cross reference, so a corrupt file is an error rather than a panic at query time.
+// decodeSections rebuilds the tables of a Catalog from section bytes. It checks the
+// encoding (truncation, trailing bytes, values too wide for their field, postings entries
+// inside their payload), so no byte sequence makes it panic; what the values mean (references
+// in range, sort orders, the postings' contents) is checked by validate, which Open runs next.
+// Its errors are *FormatError.
 func decodeSections(s map[string][]byte) (*Catalog, error) {
 	c := &Catalog{}
 	dec := func(name string) *decbuf { return newDecbuf(s[name]) }
 	check := func(name string, d *decbuf) error {
 		if d.err == nil && d.pos != len(d.s) {
-			d.err = errors.New("trailing bytes")
+			d.fail(fmt.Errorf("%d trailing bytes", len(d.s)-d.pos))
+			d.errRow = -1
 		}
 		if d.err != nil {
-			return fmt.Errorf("section %s: %w", name, d.err)
+			return &FormatError{Section: name, Row: d.errRow, Problem: d.err.Error()}
 		}
 		return nil
 	}
@@ -194,6 +198,7 @@ func decodeSections(s map[string][]byte) (*Catalog, error) {
 	d := dec("makes")
 	c.Makes = make([]Make, d.count(2))
 	for i := range c.Makes {
+		d.row = i
 		c.Makes[i] = Make{ID: d.str(), Name: d.str()}
 	}
 	if err := check("makes", d); err != nil {
@@ -203,9 +208,10 @@ func decodeSections(s map[string][]byte) (*Catalog, error) {
 	d = dec("models")
 	c.Models = make([]Model, d.count(4))
 	for i := range c.Models {
+		d.row = i
 		m := &c.Models[i]
 		m.ID = d.str()
-		m.Make = d.idx(len(c.Makes))
+		m.Make = d.uv32()
 		m.Name = d.str()
 		m.Type = VehicleType(d.byte1())
 	}
@@ -216,12 +222,13 @@ func decodeSections(s map[string][]byte) (*Catalog, error) {
 	d = dec("vehicles")
 	c.Vehicles = make([]Vehicle, d.count(6))
 	for i := range c.Vehicles {
+		d.row = i
 		v := &c.Vehicles[i]
 		v.ID = d.str()
-		v.Model = d.idx(len(c.Models))
+		v.Model = d.uv32()
 		v.Submodel = d.str()
-		v.Year = uint16(d.uvarint())
-		v.EngineCC = uint32(d.uvarint())
+		v.Year = d.uv16()
+		v.EngineCC = d.uv32()
 		v.Generation = d.str()
 	}
 	if err := check("vehicles", d); err != nil {
@@ -231,6 +238,7 @@ func decodeSections(s map[string][]byte) (*Catalog, error) {
 	d = dec("brands")
 	c.Brands = make([]string, d.count(1))
 	for i := range c.Brands {
+		d.row = i
 		c.Brands[i] = d.str()
 	}
 	if err := check("brands", d); err != nil {
@@ -240,10 +248,11 @@ func decodeSections(s map[string][]byte) (*Catalog, error) {
 	d = dec("categories")
 	c.Categories = make([]Category, d.count(5))
 	for i := range c.Categories {
+		d.row = i
 		k := &c.Categories[i]
 		k.ID = d.str()
 		k.Name = d.str()
-		k.Parent = d.ref(i) // a parent sorts before its children
+		k.Parent = d.ref()
 		k.Level = d.byte1()
 		k.Path = d.str()
 	}
@@ -254,11 +263,12 @@ func decodeSections(s map[string][]byte) (*Catalog, error) {
 	d = dec("parts")
 	c.Parts = make([]Part, d.count(8))
 	for i := range c.Parts {
+		d.row = i
 		p := &c.Parts[i]
 		p.Number = d.str()
-		p.Brand = d.idx(len(c.Brands))
+		p.Brand = d.uv32()
 		p.Name = d.str()
-		p.Category = d.ref(len(c.Categories))
+		p.Category = d.ref()
 		p.OEM = d.str()
 		p.Image = d.str()
 		p.Universal = d.byte1() == 1
@@ -280,6 +290,7 @@ func decodeSections(s map[string][]byte) (*Catalog, error) {
 		d = dec(t.name)
 		*t.dst = make([]string, d.count(1))
 		for i := range *t.dst {
+			d.row = i
 			(*t.dst)[i] = d.str()
 		}
 		if err := check(t.name, d); err != nil {
@@ -290,38 +301,41 @@ func decodeSections(s map[string][]byte) (*Catalog, error) {
 	for _, t := range []struct {
 		name string
 		dst  **Postings
-		n    int
-	}{{"vehicle_parts", &c.VehicleParts, len(c.Vehicles)}, {"part_vehicles", &c.PartVehicles, len(c.Parts)}, {"brand_vehicles", &c.BrandVehicles, len(c.Brands)}} {
+	}{{"vehicle_parts", &c.VehicleParts}, {"part_vehicles", &c.PartVehicles}, {"brand_vehicles", &c.BrandVehicles}} {
+		data := s[t.name+".data"]
 		d = dec(t.name + ".off")
 		n := d.count(1)
 		off := make([]uint64, n+1)
 		for i := 1; i <= n; i++ {
-			off[i] = off[i-1] + d.uvarint()
+			d.row = i - 1
+			x := d.uvarint()
+			if x > uint64(len(data))-off[i-1] {
+				d.fail(fmt.Errorf("entry of %d bytes at byte %d runs past the end of %s.data (%d bytes)", x, off[i-1], t.name, len(data)))
+				break
+			}
+			off[i] = off[i-1] + x
 		}
 		if err := check(t.name+".off", d); err != nil {
 			return nil, err
 		}
-		if n != t.n {
-			return nil, fmt.Errorf("section %s.off: %d entries, want %d", t.name, n, t.n)
+		if off[n] != uint64(len(data)) {
+			return nil, &FormatError{Section: t.name + ".data", Row: -1,
+				Problem: fmt.Sprintf("%d bytes, but its entries (%s.off) cover %d", len(data), t.name, off[n])}
 		}
-		p, err := newPostings(s[t.name+".data"], off)
-		if err != nil {
-			return nil, fmt.Errorf("section %s: %w", t.name, err)
-		}
-		*t.dst = p
+		*t.dst = &Postings{data: data, off: off}
 	}
 
-	d = dec("details.off")
-	if len(d.s) != 4*(len(c.Vehicles)+1) {
-		return nil, fmt.Errorf("section details.off: %d bytes, want %d", len(d.s), 4*(len(c.Vehicles)+1))
+	raw := s["details.off"]
+	if len(raw)%4 != 0 {
+		return nil, &FormatError{Section: "details.off", Row: -1, Problem: fmt.Sprintf("%d bytes, not a whole number of u32 offsets", len(raw))}
 	}
-	c.Details.Offsets = make([]uint32, len(c.Vehicles)+1)
+	c.Details.Offsets = make([]uint32, len(raw)/4)
 	for i := range c.Details.Offsets {
-		c.Details.Offsets[i] = d.u32()
+		c.Details.Offsets[i] = binary.LittleEndian.Uint32(raw[4*i:])
 	}
-	raw := s["details.entries"]
+	raw = s["details.entries"]
 	if len(raw)%12 != 0 {
-		return nil, errors.New("section details.entries: size is not a multiple of 12")
+		return nil, &FormatError{Section: "details.entries", Row: -1, Problem: fmt.Sprintf("%d bytes, not a whole number of 12-byte entries", len(raw))}
 	}
 	c.Details.Entries = make([]Detail, len(raw)/12)
 	for i := range c.Details.Entries {
@@ -333,26 +347,5 @@ func decodeSections(s map[string][]byte) (*Catalog, error) {
 			Note:     binary.LittleEndian.Uint32(rec[8:]),
 		}
 	}
-	if err := c.checkDetails(); err != nil {
-		return nil, err
-	}
 	return c, nil
-}
-
-func (c *Catalog) checkDetails() error {
-	off := c.Details.Offsets
-	for i := 1; i < len(off); i++ {
-		if off[i] < off[i-1] {
-			return fmt.Errorf("section details.off: offsets go backwards at vehicle %d", i-1)
-		}
-	}
-	if int(off[len(off)-1]) != len(c.Details.Entries) {
-		return errors.New("section details.off: offsets do not cover the entries")
-	}
-	for i, e := range c.Details.Entries {
-		if int(e.Part) >= len(c.Parts) || int(e.Position) >= len(c.Positions) || int(e.Note) >= len(c.Notes) {
-			return fmt.Errorf("section details.entries: entry %d refers out of range", i)
-		}
-	}
-	return nil
 }

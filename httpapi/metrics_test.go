@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
@@ -395,6 +396,18 @@ func TestMetricsToken(t *testing.T) {
 
 	open := newEnv(t)
 	open.scrape("")
+	r := open.do("GET", "/metrics", "", nil, "Accept-Encoding", "gzip").want(200)
+	if r.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatalf("/metrics with Accept-Encoding gzip: Content-Encoding %q", r.Header.Get("Content-Encoding"))
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(r.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := expfmt.NewTextParser(model.LegacyValidation)
+	if fams, err := p.TextToMetricFamilies(zr); err != nil || fams["fitment_tenants"] == nil {
+		t.Errorf("gzipped /metrics: %v, fitment_tenants %v", err, fams["fitment_tenants"])
+	}
 }
 
 // TestMetricsRegistryPerServer: servers do not share series.

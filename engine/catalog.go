@@ -3,6 +3,7 @@ package engine
 import (
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -15,6 +16,7 @@ import (
 type catalog struct {
 	*snapshot.Catalog
 	version string
+	loaded  time.Time // when Load published it
 
 	partByKey   map[string]uint32 // snapshot.Key(part number) → part
 	brandByKey  map[string]uint32

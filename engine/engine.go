@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
 	"golang.org/x/sync/errgroup"
@@ -102,6 +103,7 @@ func (e *Engine) load(c *snapshot.Catalog, version string, text *index.Index) {
 		return true
 	})
 	g.Wait()
+	cat.loaded = time.Now()
 	e.cat.Store(cat)
 }
 
@@ -123,6 +125,15 @@ func (e *Engine) Version() string {
 		return c.version
 	}
 	return ""
+}
+
+// Loaded is the version of the loaded catalog and when Load published it; "" and the
+// zero time before Load.
+func (e *Engine) Loaded() (version string, at time.Time) {
+	if c := e.cat.Load(); c != nil {
+		return c.version, c.loaded
+	}
+	return "", time.Time{}
 }
 
 // Restore replaces a tenant's whole state. Before the first Load it is kept and derived

@@ -60,12 +60,12 @@ var (
 
 // stockFeed is POST /api/integrations/stock-feed [compat]; ?mode=replace makes it a full
 // sync of the tenant's stock.
-func (s *Server) stockFeed(c *fiber.Ctx) error { return s.feed(c, stockValue, true) }
+func (s *Server) stockFeed(c *fiber.Ctx) error { return s.feed(c, stockValue, feedStock, true) }
 
 // priceFeed is POST /api/integrations/price-feed.
-func (s *Server) priceFeed(c *fiber.Ctx) error { return s.feed(c, priceValue, false) }
+func (s *Server) priceFeed(c *fiber.Ctx) error { return s.feed(c, priceValue, feedPrice, false) }
 
-func (s *Server) feed(c *fiber.Ctx, value feedValue, canReplace bool) error {
+func (s *Server) feed(c *fiber.Ctx, value feedValue, name string, canReplace bool) error {
 	replace, err := modeParam(c, canReplace)
 	if err != nil {
 		return err
@@ -114,6 +114,7 @@ func (s *Server) feed(c *fiber.Ctx, value feedValue, canReplace bool) error {
 		}
 		setSeq(c, seq)
 	}
+	s.metrics.feed(name, &res)
 	return sendJSON(c, http.StatusOK, res)
 }
 

@@ -248,6 +248,7 @@ func (s *Server) locationStockFeed(c *fiber.Ctx) error {
 		}
 		setSeq(c, seq)
 	}
+	s.metrics.feed(feedLocationStock, &res)
 	return sendJSON(c, http.StatusOK, res)
 }
 

@@ -32,6 +32,9 @@ type Options struct {
 	Store      *tenant.Store
 	Matcher    PartMatcher // the text index behind q; nil: the one loaded with the catalog (q is refused without one)
 	AdminToken string      // "" disables /api/admin/*
+	// MetricsToken, when set, makes GET /metrics require "Authorization: Bearer <token>";
+	// "" serves it to anyone who can reach the port (like /healthz).
+	MetricsToken string
 
 	BodyLimit    int           // request body limit in bytes, also after decompression
 	CacheBytes   int64         // answer cache bound; negative turns the cache off
@@ -74,6 +77,7 @@ type Server struct {
 	sem      chan struct{}
 	cache    *answerCache
 	fits     fitmentCounters // bulk streams (fitment.go)
+	metrics  *serverMetrics  // GET /metrics (metrics.go)
 }
 
 // New builds a server from o; zero fields of o take DefaultOptions' values.
@@ -117,9 +121,10 @@ func New(o Options) *Server {
 	if o.AdminToken != "" {
 		s.admin, s.adminOn = sha256.Sum256([]byte(o.AdminToken)), true
 	}
+	s.metrics = newMetrics(s)
 	s.app = fiber.New(fiber.Config{
 		AppName:               "fitmentd",
-		ErrorHandler:          s.errorHandler,
+		ErrorHandler:          s.fiberErrorHandler, // errors of the handler chain: instrument
 		BodyLimit:             o.BodyLimit,
 		ReadTimeout:           o.ReadTimeout,
 		WriteTimeout:          o.WriteTimeout,
@@ -129,6 +134,7 @@ func New(o Options) *Server {
 		UnescapePath: false,
 	})
 	s.routes()
+	s.metrics.learnRoutes(s.app)
 	return s
 }
 
@@ -176,12 +182,17 @@ func (s *Server) route(path string, hs handlers) {
 
 func (s *Server) routes() {
 	app := s.app
+	app.Use(s.instrument) // outermost: counts every answer with its final status
 	app.Use(recover.New(recover.Config{
 		EnableStackTrace: true,
 		StackTraceHandler: func(c *fiber.Ctx, e any) {
 			s.log.Printf("panic in %s %s: %v", c.Method(), c.Path(), e)
 		},
 	}))
+	// Before the in-flight bound (a scrape must get through when the server is
+	// overloaded: that is when it is needed; it has its own, smaller bound) and before
+	// the compression middleware (promhttp compresses by itself).
+	s.route("/metrics", handlers{http.MethodGet: s.metricsHandler()})
 	app.Use(s.common)
 	app.Use(compressMiddleware(s.opts.CompressMin))
 
@@ -239,6 +250,7 @@ func (s *Server) routes() {
 	s.route("/api/admin/tenants/:id/keys/rotate", handlers{http.MethodPost: s.rotateKeys})
 
 	app.Use(func(c *fiber.Ctx) error {
+		c.Locals(localUnmatched, true)
 		return errorf(http.StatusNotFound, "not_found", "no such endpoint: %s %s", c.Method(), c.Path())
 	})
 }
@@ -310,17 +322,26 @@ func (s *Server) keyAuth(secretOnly bool) fiber.Handler {
 func tenantID(c *fiber.Ctx) string { id, _ := c.Locals(localTenant).(string); return id }
 
 func (s *Server) adminAuth(c *fiber.Ctx) error {
+	if err := bearer(c, s.admin, s.adminOn, "admin token"); err != nil {
+		return err
+	}
+	return c.Next()
+}
+
+// bearer checks "Authorization: Bearer <token>" against want, the token's SHA-256 (on:
+// a token is set at all); what names the token in the 401.
+func bearer(c *fiber.Ctx, want [sha256.Size]byte, on bool, what string) error {
 	// The scheme name is case-insensitive (RFC 9110 §11.1).
 	scheme, tok, ok := strings.Cut(c.Get(fiber.HeaderAuthorization), " ")
 	ok = ok && strings.EqualFold(scheme, "Bearer")
 	if !ok || tok == "" {
 		c.Set(fiber.HeaderWWWAuthenticate, "Bearer")
-		return errorf(http.StatusUnauthorized, "unauthorized", "missing admin token (Authorization: Bearer …)")
+		return errorf(http.StatusUnauthorized, "unauthorized", "missing %s (Authorization: Bearer …)", what)
 	}
 	h := sha256.Sum256([]byte(strings.TrimSpace(tok)))
-	if !s.adminOn || subtle.ConstantTimeCompare(h[:], s.admin[:]) != 1 {
+	if !on || subtle.ConstantTimeCompare(h[:], want[:]) != 1 {
 		c.Set(fiber.HeaderWWWAuthenticate, "Bearer")
-		return errorf(http.StatusUnauthorized, "unauthorized", "wrong admin token")
+		return errorf(http.StatusUnauthorized, "unauthorized", "wrong %s", what)
 	}
-	return c.Next()
+	return nil
 }

@@ -23,7 +23,10 @@ import (
 // The end-to-end test builds the real binaries, prepares a tiny catalog and demo tenants
 // with fitctl, runs fitmentd on a loopback port and talks HTTP to it.
 
-const e2eAdminToken = "e2e-admin-token"
+const (
+	e2eAdminToken   = "e2e-admin-token"
+	e2eMetricsToken = "e2e-metrics-token"
+)
 
 type e2e struct {
 	t        *testing.T
@@ -145,7 +148,7 @@ type server struct {
 func (e *e2e) start() *server {
 	e.t.Helper()
 	cmd := exec.Command(filepath.Join(e.bin, "fitmentd"), "--snapshot", e.snap, "--data", e.data, "--addr", "127.0.0.1:0", "--drain", "50ms")
-	cmd.Env = append(os.Environ(), "FITMENT_ADMIN_TOKEN="+e2eAdminToken)
+	cmd.Env = append(os.Environ(), "FITMENT_ADMIN_TOKEN="+e2eAdminToken, "FITMENT_METRICS_TOKEN="+e2eMetricsToken)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -327,6 +330,16 @@ func TestEndToEnd(t *testing.T) {
 	}
 	if code, _ := e.req(s, "GET", "/api/admin/tenants", "Bearer "+e2eAdminToken, ""); code != 200 {
 		t.Errorf("admin: %d, want 200", code)
+	}
+
+	// Metrics, behind FITMENT_METRICS_TOKEN.
+	if code, _ := e.req(s, "GET", "/metrics", "", ""); code != 401 {
+		t.Errorf("/metrics without the token: %d, want 401", code)
+	}
+	if code, b := e.req(s, "GET", "/metrics", "Bearer "+e2eMetricsToken, ""); code != 200 ||
+		!strings.Contains(string(b), `fitment_http_requests_total{method="GET",route="/api/t",status="401"} 2`) ||
+		!strings.Contains(string(b), "fitment_ready 1") {
+		t.Errorf("/metrics with the token: %d\n%s", code, b)
 	}
 
 	// A subscription change is visible at once.

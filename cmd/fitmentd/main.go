@@ -1,12 +1,13 @@
 // Command fitmentd serves the fitment engine over HTTP.
 //
-//	fitmentd --snapshot FILE --data DIR --addr HOST:PORT
+//	fitmentd --snapshot FILE --data DIR --addr HOST:PORT [--metrics-token TOKEN]
 //
 // It opens the tenant layer in DIR (journal and checkpoints), listens at once (/healthz
 // answers, /readyz is 503), loads the snapshot in the background, restores every tenant
 // into the engine (checkpoints, then the journal after them) and then becomes ready.
 // SIGINT or SIGTERM drains and stops it, writing checkpoints so the next start replays
-// nothing; a second signal exits at once.
+// nothing; a second signal exits at once. GET /metrics serves Prometheus metrics, behind
+// a bearer token when --metrics-token or FITMENT_METRICS_TOKEN sets one.
 package main
 
 import (
@@ -46,6 +47,7 @@ func run() error {
 	stop := flag.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on shutdown")
 	debugAddr := flag.String("debug-addr", "", "serve Go's pprof handlers on this separate `address` (keep it on loopback)")
 	memLimit := flag.Int64("memory-limit", 3712<<20, "soft limit of the Go heap in `bytes` (the GC works harder near it; 0 leaves GOMEMLIMIT or no limit)")
+	metricsToken := flag.String("metrics-token", "", "require `token` as a bearer token on /metrics (default $FITMENT_METRICS_TOKEN; neither: /metrics is open)")
 	cacheBytes := flag.Int64("cache-bytes", httpapi.DefaultOptions().CacheBytes, "memory for kept storefront answers, in `bytes`; -1 keeps none (every answer rendered)")
 	flag.Parse()
 	if *debugAddr != "" {
@@ -84,9 +86,21 @@ func run() error {
 		fmt.Println("admin token from FITMENT_ADMIN_TOKEN")
 	}
 
+	// The flag wins over the environment; the environment keeps the token out of ps.
+	switch mtok := os.Getenv("FITMENT_METRICS_TOKEN"); {
+	case *metricsToken != "":
+		fmt.Println("/metrics needs the token of --metrics-token")
+	case mtok != "":
+		*metricsToken = mtok
+		fmt.Println("/metrics needs the token of FITMENT_METRICS_TOKEN")
+	default:
+		fmt.Println("/metrics is open (no --metrics-token or FITMENT_METRICS_TOKEN)")
+	}
+
 	eng := engine.New()
 	opts := httpapi.DefaultOptions()
 	opts.Engine, opts.Store, opts.AdminToken, opts.Logger = eng, store, token, logger
+	opts.MetricsToken = *metricsToken
 	opts.CacheBytes = *cacheBytes
 	srv := httpapi.New(opts)
 

@@ -54,8 +54,7 @@ type catalog struct {
 	lists   listTables   // listing tables and name orders, built on demand (listing.go)
 	text    *index.Index // the text index of the catalog's parts (nil: none; textsearch.go)
 
-	detailPartsOnce sync.Once
-	detailPartsSet  *roaring.Bitmap // parts with fitment details (fitment.go)
+	dlinks detailLinksState // which links have fitment details, built on demand (detaillinks.go)
 
 	linkVehOnce [2]sync.Once     // by LinkFormat
 	linkVeh     [2]*vehicleFrags // vehicles' columns in link lines, built on demand (links.go)

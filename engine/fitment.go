@@ -8,8 +8,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/RoaringBitmap/roaring/v2"
-
 	"github.com/fitment/fitment/snapshot"
 )
 
@@ -332,14 +330,14 @@ type fitGroup struct {
 // vehicleFits builds catalog part p's table. Vehicles are numbered by (make, model, year,
 // submodel), so one pass in id order meets each model's links together and in year order:
 // groups are formed per model and flushed when the model changes; only the handful of
-// groups of one model is ever sorted. A part without any fitment details (most links have
-// none) skips the detail look-ups altogether.
+// groups of one model is ever sorted. Once detailLinks is built, links without fitment
+// details (most of them) skip the detail look-up.
 func (k *catalog) vehicleFits(p uint32) []VehicleFit {
 	out := []VehicleFit{}
 	if k.PartVehicles.Empty(int(p)) {
 		return out
 	}
-	withDetails := k.detailParts().Contains(p)
+	dl := k.detailLinks()
 	var groups []fitGroup
 	var ranges [][2]int // every row's ranges, end to end
 	var text []byte     // every row's years text, end to end
@@ -366,7 +364,7 @@ func (k *catalog) vehicleFits(p uint32) []VehicleFit {
 	}
 	var sigBuf []byte
 	it := k.PartVehicles.Get(int(p)).Iterator()
-	for it.HasNext() {
+	for i := 0; it.HasNext(); i++ {
 		veh := it.Next()
 		vh := &k.Vehicles[veh]
 		if vh.Model != model {
@@ -374,7 +372,7 @@ func (k *catalog) vehicleFits(p uint32) []VehicleFit {
 			model = vh.Model
 		}
 		var ds []snapshot.Detail
-		if withDetails {
+		if dl == nil || dl.has(p, i) {
 			ds = k.Details.For(veh, p)
 		}
 		sigBuf = detailSig(sigBuf[:0], ds)
@@ -434,18 +432,6 @@ func (k *catalog) vehicleFit(veh uint32, fits []Fitment) VehicleFit {
 	mk := &k.Makes[md.Make]
 	return VehicleFit{Make: mk.Name, MakeID: mk.ID, Model: md.Name, ModelID: md.ID, Submodel: vh.Submodel,
 		AllSubmodels: vh.Wildcard(), Type: md.Type.String(), Fitments: fits}
-}
-
-// detailParts is the set of parts with at least one fitment detail entry, built on first use.
-func (k *catalog) detailParts() *roaring.Bitmap {
-	k.detailPartsOnce.Do(func() {
-		b := roaring.New()
-		for _, d := range k.Details.Entries {
-			b.Add(d.Part)
-		}
-		k.detailPartsSet = b
-	})
-	return k.detailPartsSet
 }
 
 // detailSig appends the identity of a link's fitment entries (their attributes in order;

@@ -192,6 +192,7 @@ var fitSink engine.FitResult
 // share of the sampled checks answering Fits.
 func BenchmarkFitByID(b *testing.B) {
 	env := loadBench(b)
+	env.eng.PrepareFitment() // as fitmentd does after it is ready
 	in := fitInputs(b, env)
 	qs := make([]query, len(in))
 	fits := 0
@@ -212,6 +213,7 @@ func BenchmarkFitByID(b *testing.B) {
 // vehicle id: both looked up, the answer with its fitments.
 func BenchmarkFitsFromString(b *testing.B) {
 	env := loadBench(b)
+	env.eng.PrepareFitment() // as fitmentd does after it is ready
 	in := fitInputs(b, env)
 	qs := make([]query, len(in))
 	for i, x := range in {
@@ -233,6 +235,7 @@ func BenchmarkFitsFromString(b *testing.B) {
 // parts, rows/part the mean rows of their tables.
 func BenchmarkPartVehicles(b *testing.B) {
 	env := loadBench(b)
+	env.eng.PrepareFitment() // as fitmentd does after it is ready
 	t := loadFitTables(env)
 	for _, sh := range []struct {
 		name   string
@@ -358,6 +361,7 @@ func runLinks(b *testing.B, newComp func() compressor, write func(w io.Writer) i
 // (lookup lines, with the input), written to a discarding writer.
 func BenchmarkBulkLookup(b *testing.B) {
 	env := loadBench(b)
+	env.eng.PrepareFitment() // as fitmentd does after it is ready
 	t := loadFitTables(env)
 	best := 0
 	for i := range env.tenants {
@@ -403,6 +407,7 @@ func BenchmarkBulkLookup(b *testing.B) {
 // subscribe to, for a tenant subscribed to it (export lines, no input column).
 func BenchmarkExportBrand(b *testing.B) {
 	env := loadBench(b)
+	env.eng.PrepareFitment() // as fitmentd does after it is ready
 	t := loadFitTables(env)
 	brand, most := "", -1
 	for _, br := range env.brands {

@@ -471,6 +471,9 @@ func TestFitmentMatchesReferenceModel(t *testing.T) {
 		m := newModel(c)
 		e := engine.New()
 		e.Load(cat, "v1")
+		if round%2 == 1 {
+			e.PrepareFitment() // walks skip links without details; the others search for each
+		}
 		for i := 0; i < 1+r.IntN(3); i++ {
 			rt := randomTenant(r, c)
 			id := fmt.Sprintf("t%d", i)
@@ -509,6 +512,9 @@ func TestFitmentLarge(t *testing.T) {
 		vehicles = append(vehicles, m.vehicles[i])
 	}
 	for i := 0; i < 2; i++ {
+		if i == 1 {
+			e.PrepareFitment() // the second tenant's walks skip links without details
+		}
 		rt := scaledTenant(r, c, 1500)
 		// Subscribe the brand of the last parts, so ids past the boundary are visible.
 		rt.brands[snapshot.Key(c.parts[len(c.parts)-1].brand)] = true

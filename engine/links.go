@@ -107,10 +107,15 @@ func (lw *LinkWriter) part(input string, p uint32) error {
 	n := lw.links
 	if int(p) < len(k.Parts) {
 		if !k.PartVehicles.Empty(int(p)) {
+			dl := k.detailLinks()
 			it := k.PartVehicles.Get(int(p)).Iterator()
-			for it.HasNext() {
+			for i := 0; it.HasNext(); i++ {
 				veh := it.Next()
-				lw.detailLines(lw.vf.get(k, veh), k.Details.For(veh, p))
+				var ds []snapshot.Detail
+				if dl == nil || dl.has(p, i) {
+					ds = k.Details.For(veh, p)
+				}
+				lw.detailLines(lw.vf.get(k, veh), ds)
 				if err := lw.maybeFlush(); err != nil {
 					return err
 				}

@@ -136,3 +136,32 @@ func serialContains(b []byte, x uint32) bool {
 		return lo < k && binary.LittleEndian.Uint16(b[start+2*lo:]) == low
 	}
 }
+
+// Cardinality is the number of members of bitmap i, read from its container headers in
+// place (each holds its cardinality-1).
+func (p *Postings) Cardinality(i int) int {
+	b := p.data[p.off[i]:p.off[i+1]]
+	if len(b) < 8 {
+		return 0
+	}
+	const noRuns, withRuns = 12346, 12347
+	cookie := binary.LittleEndian.Uint32(b)
+	var n, pos int
+	switch {
+	case cookie == noRuns:
+		n, pos = int(binary.LittleEndian.Uint32(b[4:])), 8
+	case cookie&0xffff == withRuns:
+		n = int(cookie>>16) + 1
+		pos = 4 + (n+7)/8
+	default:
+		return 0
+	}
+	if n > 1<<16 || len(b) < pos+4*n {
+		return 0
+	}
+	total := 0
+	for j := 0; j < n; j++ {
+		total += int(binary.LittleEndian.Uint16(b[pos+4*j+2:])) + 1
+	}
+	return total
+}

@@ -56,6 +56,9 @@ func TestPostingsContainsMatchesRoaring(t *testing.T) {
 				t.Fatalf("entry %d: Contains(%d) = %v, roaring says %v", i, x, got, w)
 			}
 		}
+		if got := p.Cardinality(i); got != int(bm.GetCardinality()) {
+			t.Fatalf("entry %d: Cardinality %d, roaring says %d", i, got, bm.GetCardinality())
+		}
 		for j := 0; j < 50 && len(vals) > 0; j++ {
 			v := vals[r.IntN(len(vals))]
 			check(v)

@@ -126,7 +126,8 @@ func run() error {
 			srv.SetReady(true)
 			fmt.Printf("ready: catalog %s\n", eng.Version())
 			go eng.PrepareSuggest() // type-ahead's dictionaries, off the cold start
-			go func() {             // which links have fitment details, for fitment walks
+			// Which links have fitment details, for fitment tables, lookups and exports.
+			go func() {
 				t := time.Now()
 				eng.PrepareFitment()
 				logger.Printf("fitment links marked in %v", time.Since(t).Round(time.Millisecond))

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/fitment/fitment/snapshot"
 )
@@ -142,8 +144,8 @@ var diffChunkParts = 1024
 // diffCatalogs compares a (old) with b (new). Parts are matched by Key(Number) in one
 // merge walk (both tables are sorted by it), split into ranges that every core walks in
 // turn; vehicles by id, through a table translating a's vehicle rows to b's computed
-// once. A matched part's fitment bitmaps are compared as they are when no vehicle row
-// moved, otherwise after translating a's.
+// once. A matched part's fitment bitmaps are compared as stored (their bytes, then the
+// sets) when no vehicle row moved, otherwise after translating a's.
 func diffCatalogs(a, b *snapshot.Catalog, brand string) (*diffOut, error) {
 	out := &diffOut{Brand: brand, ChangedCovers: changedCovers, Brands: []brandDiff{}}
 
@@ -274,6 +276,7 @@ func (w *partWalk) walk(st *walkState, ai, aEnd, bi, bEnd int) {
 			c = 1
 		case bi == bEnd:
 			c = -1
+		case a.Parts[ai].Number == b.Parts[bi].Number: // the common case: no Key to compute
 		default:
 			c = strings.Compare(snapshot.Key(a.Parts[ai].Number), snapshot.Key(b.Parts[bi].Number))
 		}
@@ -324,11 +327,11 @@ func (w *partWalk) links(st *walkState, ai, bi int) (added, removed int64) {
 	case eb:
 		return 0, cardinality(pa, ai)
 	}
+	if w.identity && bytes.Equal(pa.Raw(ai), pb.Raw(bi)) {
+		return 0, 0 // the same bytes: the same set
+	}
 	ba, bb := pa.Get(ai), pb.Get(bi)
 	if w.identity {
-		if ba.Equals(bb) {
-			return 0, 0
-		}
 		both := ba.AndCardinality(bb)
 		return int64(bb.GetCardinality() - both), int64(ba.GetCardinality() - both)
 	}
@@ -397,13 +400,16 @@ func (o *diffOut) writeText(w io.Writer) error {
 	if len(o.Brands) == 0 {
 		fmt.Fprintf(w, "no part or link differs\n")
 	} else {
+		// Pad brand names by characters, not bytes: "Öhlins" is one column narrower than
+		// its length.
 		width := len("total")
 		for _, r := range o.Brands {
-			width = max(width, len(r.Brand))
+			width = max(width, utf8.RuneCountInString(r.Brand))
 		}
-		fmt.Fprintf(w, "%-*s  %12s %12s %12s  %12s %12s\n", width, "brand", "parts added", "removed", "changed", "links added", "removed")
+		pad := func(s string) string { return s + strings.Repeat(" ", width-utf8.RuneCountInString(s)) }
+		fmt.Fprintf(w, "%s  %12s %12s %12s  %12s %12s\n", pad("brand"), "parts added", "removed", "changed", "links added", "removed")
 		row := func(name string, d diffCounts) {
-			fmt.Fprintf(w, "%-*s  %12d %12d %12d  %12d %12d\n", width, name, d.PartsAdded, d.PartsRemoved, d.PartsChanged, d.LinksAdded, d.LinksRemoved)
+			fmt.Fprintf(w, "%s  %12d %12d %12d  %12d %12d\n", pad(name), d.PartsAdded, d.PartsRemoved, d.PartsChanged, d.LinksAdded, d.LinksRemoved)
 		}
 		for _, r := range o.Brands {
 			row(r.Brand, r.diffCounts)

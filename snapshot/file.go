@@ -319,74 +319,39 @@ func RemoveTextIndexes(path, keep string) error {
 // readable snapshot wraps ErrFormat. The file is closed before Open returns; the Catalog
 // holds no reference to it.
 func Open(path string) (*Catalog, Info, error) {
-	var info Info
-	st, err := os.Stat(path)
+	var stored map[string][][]byte // section → compressed chunks (copied out of the mmap)
+	var blocks [][]byte
+	info, err := view(path, func(tx *bolt.Tx) error {
+		root := tx.Bucket(bucketSections)
+		if root == nil {
+			return fmt.Errorf("%w: no sections bucket", ErrFormat)
+		}
+		stored = make(map[string][][]byte, len(sectionOrder))
+		for _, name := range sectionOrder {
+			b := root.Bucket([]byte(name))
+			if b == nil {
+				return fmt.Errorf("%w: missing section %s", ErrFormat, name)
+			}
+			var chunks [][]byte
+			if err := b.ForEach(func(k, v []byte) error {
+				chunks = append(chunks, append([]byte(nil), v...))
+				return nil
+			}); err != nil {
+				return err
+			}
+			stored[name] = chunks
+		}
+		if b := tx.Bucket(bucketDetails); b != nil {
+			return b.ForEach(func(k, v []byte) error {
+				blocks = append(blocks, append([]byte(nil), v...))
+				return nil
+			})
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, info, err
 	}
-	db, err := bolt.Open(path, 0o444, &bolt.Options{ReadOnly: true, Timeout: time.Second})
-	if err != nil {
-		return nil, info, fmt.Errorf("%s: %w: %v", path, ErrFormat, err)
-	}
-	defer db.Close()
-
-	var stored map[string][][]byte // section → compressed chunks (copied out of the mmap)
-	var blocks [][]byte
-	// bbolt panics on some corrupt pages (an invalid page type, a page id past the end):
-	// that too is a file Open refuses, not a crash.
-	err = func() (err error) {
-		defer func() {
-			if r := recover(); r != nil {
-				err = fmt.Errorf("%w: corrupt file: %v", ErrFormat, r)
-			}
-		}()
-		return db.View(func(tx *bolt.Tx) error {
-			meta := tx.Bucket(bucketMeta)
-			if meta == nil {
-				return fmt.Errorf("%w: no meta bucket", ErrFormat)
-			}
-			if v := meta.Get([]byte("format")); len(v) != 4 || binary.BigEndian.Uint32(v) < oldestReadable || binary.BigEndian.Uint32(v) > FormatVersion {
-				got := "unknown"
-				if len(v) == 4 {
-					got = fmt.Sprint(binary.BigEndian.Uint32(v))
-				}
-				return fmt.Errorf("%w: format version %s, this binary reads %d to %d", ErrFormat, got, oldestReadable, FormatVersion)
-			}
-			if err := json.Unmarshal(meta.Get([]byte("info")), &info); err != nil {
-				return fmt.Errorf("%w: meta info: %v", ErrFormat, err)
-			}
-			root := tx.Bucket(bucketSections)
-			if root == nil {
-				return fmt.Errorf("%w: no sections bucket", ErrFormat)
-			}
-			stored = make(map[string][][]byte, len(sectionOrder))
-			for _, name := range sectionOrder {
-				b := root.Bucket([]byte(name))
-				if b == nil {
-					return fmt.Errorf("%w: missing section %s", ErrFormat, name)
-				}
-				var chunks [][]byte
-				if err := b.ForEach(func(k, v []byte) error {
-					chunks = append(chunks, append([]byte(nil), v...))
-					return nil
-				}); err != nil {
-					return err
-				}
-				stored[name] = chunks
-			}
-			if b := tx.Bucket(bucketDetails); b != nil {
-				return b.ForEach(func(k, v []byte) error {
-					blocks = append(blocks, append([]byte(nil), v...))
-					return nil
-				})
-			}
-			return nil
-		})
-	}()
-	if err != nil {
-		return nil, info, fmt.Errorf("%s: %w", path, err)
-	}
-	info.Bytes = st.Size()
 
 	sections, err := decompressSections(stored, info)
 	if err != nil {
@@ -418,6 +383,73 @@ func Open(path string) (*Catalog, Info, error) {
 		return decodeDetail(b, int(i))
 	}
 	return c, info, nil
+}
+
+// ReadInfo reads only the meta info of the snapshot at path (and its size): what Open
+// returns as Info, without loading, hashing or validating the content. It is as cheap as
+// opening the bbolt file read-only, whatever the catalog's size, so the recorded hash and
+// counts are the writer's claims: only Open verifies them.
+func ReadInfo(path string) (Info, error) {
+	return view(path, nil)
+}
+
+// view opens the snapshot at path read-only, reads and checks its meta info (format
+// version, info JSON), then runs f, if not nil, in the same read transaction, and closes
+// the file. Every error wraps ErrFormat unless it is the file's own (a missing file), and
+// names path; a panic of bbolt's on a corrupt page is such an error too.
+func view(path string, f func(tx *bolt.Tx) error) (Info, error) {
+	var info Info
+	st, err := os.Stat(path)
+	if err != nil {
+		return info, err
+	}
+	db, err := bolt.Open(path, 0o444, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		return info, fmt.Errorf("%s: %w: %v", path, ErrFormat, err)
+	}
+	defer db.Close()
+	// bbolt panics on some corrupt pages (an invalid page type, a page id past the end):
+	// that too is a file refused, not a crash.
+	err = func() (err error) {
+		defer func() {
+			if r := recover(); r != nil {
+				err = fmt.Errorf("%w: corrupt file: %v", ErrFormat, r)
+			}
+		}()
+		return db.View(func(tx *bolt.Tx) error {
+			if err := readMeta(tx, &info); err != nil {
+				return err
+			}
+			if f != nil {
+				return f(tx)
+			}
+			return nil
+		})
+	}()
+	if err != nil {
+		return info, fmt.Errorf("%s: %w", path, err)
+	}
+	info.Bytes = st.Size()
+	return info, nil
+}
+
+// readMeta checks the format version in the meta bucket and decodes the info.
+func readMeta(tx *bolt.Tx, info *Info) error {
+	meta := tx.Bucket(bucketMeta)
+	if meta == nil {
+		return fmt.Errorf("%w: no meta bucket", ErrFormat)
+	}
+	if v := meta.Get([]byte("format")); len(v) != 4 || binary.BigEndian.Uint32(v) < oldestReadable || binary.BigEndian.Uint32(v) > FormatVersion {
+		got := "unknown"
+		if len(v) == 4 {
+			got = fmt.Sprint(binary.BigEndian.Uint32(v))
+		}
+		return fmt.Errorf("%w: format version %s, this binary reads %d to %d", ErrFormat, got, oldestReadable, FormatVersion)
+	}
+	if err := json.Unmarshal(meta.Get([]byte("info")), info); err != nil {
+		return fmt.Errorf("%w: meta info: %v", ErrFormat, err)
+	}
+	return nil
 }
 
 // contentHash is SHA-256 over one line per section in order (name, uncompressed length,

@@ -271,3 +271,61 @@ func FuzzDecodeSections(f *testing.F) {
 		}
 	})
 }
+
+// TestReadInfo: ReadInfo returns the Info that Open returns (fixtures of every version
+// and a fresh file), without reading the content: a file whose content no longer matches
+// its hash still has its info read; a file that is not a snapshot of a readable version
+// is refused as Open refuses it.
+func TestReadInfo(t *testing.T) {
+	fresh := filepath.Join(t.TempDir(), "c.snap")
+	if _, err := Write(fresh, handCatalog()); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{fresh, filepath.Join("..", "testdata", "snapshot", "v1.snap"), filepath.Join("..", "testdata", "snapshot", "v2.snap")} {
+		_, want, err := Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadInfo(path)
+		if err != nil || !reflect.DeepEqual(got, want) {
+			t.Errorf("ReadInfo(%s): got %+v, %v; want %+v", path, got, err, want)
+		}
+		if got.Bytes == 0 || len(got.Sections) != len(sectionOrder) {
+			t.Errorf("ReadInfo(%s): %d bytes, %d sections", path, got.Bytes, len(got.Sections))
+		}
+	}
+
+	_, want, _ := Open(fresh)
+	corrupt(t, fresh, func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketSections).Bucket([]byte("brands"))
+		plain, _ := zdec.DecodeAll(b.Get(u32key(0)), nil)
+		plain[len(plain)-1] ^= 1
+		return b.Put(u32key(0), zenc.EncodeAll(plain, nil))
+	})
+	if _, _, err := Open(fresh); err == nil {
+		t.Fatal("Open of a file with changed content: no error")
+	}
+	if got, err := ReadInfo(fresh); err != nil || got.Hash != want.Hash || got.Counts != want.Counts {
+		t.Errorf("ReadInfo(changed content): got %+v, %v; want the recorded info %+v", got, err, want)
+	}
+
+	corrupt(t, fresh, func(tx *bolt.Tx) error { return tx.Bucket(bucketMeta).Put([]byte("format"), u32key(99)) })
+	if _, err := ReadInfo(fresh); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "format version 99") {
+		t.Errorf("ReadInfo(format 99): got %v, want an ErrFormat naming the version", err)
+	}
+	corrupt(t, fresh, func(tx *bolt.Tx) error {
+		tx.Bucket(bucketMeta).Put([]byte("format"), u32key(FormatVersion))
+		return tx.Bucket(bucketMeta).Put([]byte("info"), []byte("{"))
+	})
+	if _, err := ReadInfo(fresh); !errors.Is(err, ErrFormat) || !strings.Contains(err.Error(), "meta info") {
+		t.Errorf("ReadInfo(bad info JSON): got %v, want an ErrFormat naming the meta info", err)
+	}
+	text := filepath.Join(t.TempDir(), "not.snap")
+	os.WriteFile(text, []byte("plain text"), 0o644)
+	if _, err := ReadInfo(text); !errors.Is(err, ErrFormat) {
+		t.Errorf("ReadInfo(text file): got %v, want ErrFormat", err)
+	}
+	if _, err := ReadInfo(filepath.Join(t.TempDir(), "missing.snap")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("ReadInfo(missing file): got %v, want os.ErrNotExist", err)
+	}
+}

@@ -38,6 +38,13 @@ func (p *Postings) Get(i int) *roaring.Bitmap {
 	return b
 }
 
+// Raw returns the stored serialisation of bitmap i (roaring's portable format, zero-padded
+// to a multiple of 8 bytes; empty for an empty set), a view the caller must not modify.
+// Two entries with the same bytes hold the same set: that is how fitctl diff compares
+// two snapshots' bitmaps without materialising them. Different bytes need not mean
+// different sets (another roaring version may serialise a set otherwise).
+func (p *Postings) Raw(i int) []byte { return p.data[p.off[i]:p.off[i+1]:p.off[i+1]] }
+
 // Empty reports whether bitmap i has no members, without materialising it.
 func (p *Postings) Empty(i int) bool { return p.off[i] == p.off[i+1] }
 

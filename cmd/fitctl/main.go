@@ -1,5 +1,6 @@
 // Command fitctl is the offline tool of the fitment engine: it generates source catalogs,
-// builds snapshots from them, prepares demo data directories, and exports fitment links.
+// builds snapshots from them, inspects and compares snapshots, prepares demo data
+// directories, and exports fitment links.
 package main
 
 import (

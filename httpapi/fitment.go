@@ -308,39 +308,26 @@ func parseLookupJSON(body []byte) (*lookupInput, error) {
 
 func parseLookupNDJSON(body []byte) (*lookupInput, error) {
 	var in lookupInput
-	var p fastjson.Parser
-	for line, rest := 1, body; len(rest) > 0; line++ {
-		text, after, _ := bytes.Cut(rest, []byte{'\n'})
-		rest = after
-		if len(bytes.TrimSpace(text)) == 0 {
-			continue
-		}
-		v, err := p.ParseBytes(text)
-		if err != nil {
-			return nil, errorf(http.StatusBadRequest, "bad_body", "line %d is not valid JSON: %v", line, firstLine(err))
-		}
-		field, x := "", v
-		switch v.Type() {
-		case fastjson.TypeString:
-		case fastjson.TypeObject:
-			if x = v.Get("partNumber"); x != nil {
-				field = "partNumbers"
-			} else if x = v.Get("vehicleId"); x != nil {
-				field = "vehicleIds"
+	err := eachNDJSONLine(body, func(line int, v *fastjson.Value) error {
+		field, x := "partNumbers", v
+		if v.Type() == fastjson.TypeObject {
+			if x = v.Get("partNumber"); x == nil {
+				field, x = "vehicleIds", v.Get("vehicleId")
 			}
 		}
-		b, err := x.StringBytes()
-		if x == nil || err != nil {
-			return nil, errorf(http.StatusBadRequest, "bad_body", `line %d must be a string or an object with a string partNumber or vehicleId`, line)
-		}
-		if field == "" {
-			field = "partNumbers"
+		if x == nil || x.Type() != fastjson.TypeString {
+			return errorf(http.StatusBadRequest, "bad_body", `line %d must be a string or an object with a string partNumber or vehicleId`, line)
 		}
 		if in.field != "" && field != in.field {
-			return nil, errorf(http.StatusBadRequest, "bad_body", "line %d: give part numbers or vehicle ids, not both", line)
+			return errorf(http.StatusBadRequest, "bad_body", "line %d: give part numbers or vehicle ids, not both", line)
 		}
+		b, _ := x.StringBytes()
 		in.field = field
 		in.values = append(in.values, string(b))
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if in.field == "" {
 		return nil, errorf(http.StatusBadRequest, "bad_body", "request body is empty")

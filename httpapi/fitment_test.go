@@ -304,6 +304,8 @@ func TestFitmentLookupBadInput(t *testing.T) {
 		{"ndjson line 2", k, "application/x-ndjson", "\"EBC-1\"\n{\"partNumber\":", nil, 400, "bad_body", "line 2"},
 		{"ndjson mixed", k, "application/x-ndjson", "{\"partNumber\":\"EBC-1\"}\n{\"vehicleId\":\"v\"}", nil, 400, "bad_body", "line 2"},
 		{"ndjson number", k, "application/x-ndjson", "5\n", nil, 400, "bad_body", "line 1"},
+		{"ndjson object without either", k, "application/x-ndjson", "\"EBC-1\"\n\n{\"sku\":\"EBC-1\"}\n", nil, 400, "bad_body", "line 3"},
+		{"ndjson number field", k, "application/x-ndjson", "{\"partNumber\":7}\n", nil, 400, "bad_body", "line 1"},
 		{"csv no column", k, "text/csv", "sku\nEBC-1\n", nil, 400, "bad_body", "partNumber or a vehicleId column"},
 		{"csv bad quote", k, "text/csv", "partNumber\n\"EBC-1\n", nil, 400, "bad_body", "CSV line"},
 		{"bad encoding", k, "application/json", `{"partNumbers":[]}`, []string{"Content-Encoding", "gzip"}, 400, "bad_body", "gzip"},

@@ -203,6 +203,21 @@ func jsonRow(v *fastjson.Value, fields []field) ([]cell, string) {
 // parseNDJSONRows reads one object a line; blank lines are skipped and do not count.
 func parseNDJSONRows(body []byte, fields []field) (*bulkRows, error) {
 	out := &bulkRows{fields: fields}
+	err := eachNDJSONLine(body, func(_ int, v *fastjson.Value) error {
+		row, bad := jsonRow(v, fields)
+		out.rows = append(out.rows, row)
+		out.bad = append(out.bad, bad)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// eachNDJSONLine calls fn with every line of body that is not blank, parsed, and its
+// number (counting from 1, blank lines included); a line that is not JSON is a 400 naming it.
+func eachNDJSONLine(body []byte, fn func(line int, v *fastjson.Value) error) error {
 	var p fastjson.Parser
 	for line, rest := 1, body; len(rest) > 0; line++ {
 		text, after, _ := bytes.Cut(rest, []byte{'\n'})
@@ -212,13 +227,13 @@ func parseNDJSONRows(body []byte, fields []field) (*bulkRows, error) {
 		}
 		v, err := p.ParseBytes(text)
 		if err != nil {
-			return nil, errorf(http.StatusBadRequest, "bad_body", "line %d is not valid JSON: %v", line, firstLine(err))
+			return errorf(http.StatusBadRequest, "bad_body", "line %d is not valid JSON: %v", line, firstLine(err))
 		}
-		row, bad := jsonRow(v, fields)
-		out.rows = append(out.rows, row)
-		out.bad = append(out.bad, bad)
+		if err := fn(line, v); err != nil {
+			return err
+		}
 	}
-	return out, nil
+	return nil
 }
 
 // firstLine shortens fastjson's messages, which quote the whole unparsed tail.

@@ -413,42 +413,22 @@ func linkHash(x uint64) uint64 {
 // Bitmap.Validate materialises the bitmap and takes time quadratic in a container's runs.
 // It reads b in place, in one pass; with hash, it also sums linkHash over the members.
 func checkBitmap(b []byte, hash bool, base uint64, shift uint) (st bitmapStats, err error) {
-	const (
-		noRuns, withRuns = 12346, 12347
-		noOffsetBelow    = 4 // containers: with runs and fewer, there are no offsets
-		arrayMax         = 4096
-	)
 	if len(b) < 8 || len(b)%8 != 0 {
 		return st, fmt.Errorf("bitmap of %d bytes, want a multiple of 8 and at least 8", len(b))
 	}
-	cookie := binary.LittleEndian.Uint32(b)
-	var n, pos int
-	var runFlags []byte
-	switch {
-	case cookie == noRuns:
-		n, pos = int(binary.LittleEndian.Uint32(b[4:])), 8
-	case cookie&0xffff == withRuns:
-		n, pos = int(cookie>>16)+1, 4
-		flagBytes := (n + 7) / 8
-		if len(b) < pos+flagBytes {
-			return st, fmt.Errorf("bitmap of %d containers truncated", n)
-		}
-		runFlags, pos = b[pos:pos+flagBytes], pos+flagBytes
-	default:
-		return st, fmt.Errorf("bitmap has no roaring cookie")
+	h, err := parseSerialHeader(b)
+	if err != nil {
+		return st, err
 	}
-	if n == 0 || n > 1<<16 {
+	n, runFlags, hasOffsets := h.n, h.runFlags, h.hasOffsets
+	if n == 0 {
 		return st, fmt.Errorf("bitmap of %d containers (an empty set has no bytes)", n)
 	}
-	hasOffsets := runFlags == nil || n >= noOffsetBelow
-	keys := pos
-	pos += 4 * n
+	keys := h.body - 4*n
+	pos := h.body
 	offsets := pos
 	if hasOffsets {
 		pos += 4 * n
-	}
-	if len(b) < pos {
-		return st, fmt.Errorf("bitmap of %d containers truncated", n)
 	}
 	var last uint32
 	for c := 0; c < n; c++ {

@@ -55,11 +55,7 @@ func parseSerialHeader(b []byte) (h serialHeader, err error) {
 	return h, nil
 }
 
-func (h *serialHeader) key(c int) uint16 { return binary.LittleEndian.Uint16(h.keys[4*c:]) }
-func (h *serialHeader) card(c int) int   { return int(binary.LittleEndian.Uint16(h.keys[4*c+2:])) + 1 }
-func (h *serialHeader) isRun(c int) bool {
-	return h.runFlags != nil && h.runFlags[c/8]&(1<<(c%8)) != 0
-}
+func (h *serialHeader) card(c int) int { return int(binary.LittleEndian.Uint16(h.keys[4*c+2:])) + 1 }
 
 // Contains reports whether bitmap i has x. It reads the portable serialisation in place:
 // no bitmap is materialised and nothing is allocated, so a fit check (is part p fitted to
@@ -69,31 +65,61 @@ func (p *Postings) Contains(i int, x uint32) bool {
 	return serialContains(p.data[p.off[i]:p.off[i+1]], x)
 }
 
-// serialContains reads a portable roaring serialisation in place: the header (see
-// parseSerialHeader), the container with x's key by binary search, then x in it: runs, a
-// 2^16-bit bitmap (cardinality > 4096) or a sorted array of 16-bit values. Entries were
-// validated when the snapshot was opened; a malformed one answers false rather than
-// reading out of bounds.
+// serialContains reads the portable roaring format
+// (https://github.com/RoaringBitmap/RoaringFormatSpec): a cookie, per container a 16-bit
+// key and cardinality-1, container offsets (absent when the bitmap has run containers and
+// fewer than 4 containers), then the containers: runs, a 2^16-bit bitmap (cardinality >
+// 4096) or a sorted array of 16-bit values. Entries were validated when the snapshot was
+// opened; a malformed one answers false rather than reading out of bounds.
+//
+// It parses the header itself rather than through parseSerialHeader: on the fit check's
+// hot path the shared parser (a call and a header struct) cost ~20 ns of ~60.
 func serialContains(b []byte, x uint32) bool {
-	h, err := parseSerialHeader(b)
-	if err != nil {
+	if len(b) < 8 {
 		return false
 	}
-	n, pos, hasOffsets := h.n, h.body, h.hasOffsets
+	cookie := binary.LittleEndian.Uint32(b)
+	var n, pos int
+	var runFlags []byte
+	switch {
+	case cookie == serialNoRuns:
+		n, pos = int(binary.LittleEndian.Uint32(b[4:])), 8
+	case cookie&0xffff == serialWithRuns:
+		n, pos = int(cookie>>16)+1, 4
+		flagBytes := (n + 7) / 8
+		if len(b) < pos+flagBytes {
+			return false
+		}
+		runFlags, pos = b[pos:pos+flagBytes], pos+flagBytes
+	default:
+		return false
+	}
+	if n > 1<<16 || len(b) < pos+4*n {
+		return false
+	}
+	keys := b[pos : pos+4*n] // key, cardinality-1
+	pos += 4 * n
+	hasOffsets := runFlags == nil || n >= noOffsetBelow
+	if hasOffsets && len(b) < pos+4*n {
+		return false
+	}
+
 	key := uint16(x >> 16)
 	lo, hi := 0, n
 	for lo < hi { // the container with this key
 		m := int(uint(lo+hi) >> 1)
-		if h.key(m) < key {
+		if binary.LittleEndian.Uint16(keys[4*m:]) < key {
 			lo = m + 1
 		} else {
 			hi = m
 		}
 	}
-	if lo == n || h.key(lo) != key {
+	if lo == n || binary.LittleEndian.Uint16(keys[4*lo:]) != key {
 		return false
 	}
 	c := lo
+	isRun := func(j int) bool { return runFlags != nil && runFlags[j/8]&(1<<(j%8)) != 0 }
+	card := func(j int) int { return int(binary.LittleEndian.Uint16(keys[4*j+2:])) + 1 }
 
 	var start int
 	if hasOffsets {
@@ -102,21 +128,21 @@ func serialContains(b []byte, x uint32) bool {
 		start = pos
 		for j := 0; j < c; j++ {
 			switch {
-			case h.isRun(j):
+			case isRun(j):
 				if len(b) < start+2 {
 					return false
 				}
 				start += 2 + 4*int(binary.LittleEndian.Uint16(b[start:]))
-			case h.card(j) > arrayMax:
+			case card(j) > arrayMax:
 				start += 8192
 			default:
-				start += 2 * h.card(j)
+				start += 2 * card(j)
 			}
 		}
 	}
 	low := uint16(x)
 	switch {
-	case h.isRun(c):
+	case isRun(c):
 		if len(b) < start+2 {
 			return false
 		}
@@ -140,14 +166,14 @@ func serialContains(b []byte, x uint32) bool {
 		r := rs + 4*(lo-1)
 		first, length := binary.LittleEndian.Uint16(b[r:]), binary.LittleEndian.Uint16(b[r+2:])
 		return uint32(low) <= uint32(first)+uint32(length)
-	case h.card(c) > arrayMax:
+	case card(c) > arrayMax:
 		if len(b) < start+8192 {
 			return false
 		}
 		w := binary.LittleEndian.Uint64(b[start+8*int(low>>6):])
 		return w&(1<<(low&63)) != 0
 	default:
-		k := h.card(c)
+		k := card(c)
 		if len(b) < start+2*k {
 			return false
 		}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
+	"github.com/klauspost/compress/zstd"
 )
 
 // TestPostingsContainsMatchesRoaring checks the in-place reader against roaring itself on
@@ -183,5 +184,22 @@ func TestPostingsRaw(t *testing.T) {
 		if cap(raw) != len(raw) {
 			t.Errorf("Raw(%d): capacity %d past its %d bytes: an append would overwrite the next entry", i, cap(raw), len(raw))
 		}
+	}
+}
+
+// TestInflateBounded: a chunk that inflates past maxInflate (a crafted file: chunks are read
+// before the content hash is checked) is refused, not allocated.
+func TestInflateBounded(t *testing.T) {
+	enc, _ := zstd.NewWriter(nil)
+	bomb := enc.EncodeAll(make([]byte, maxInflate+1), nil)
+	if len(bomb) > 1<<16 {
+		t.Fatalf("the test's bomb is %d bytes compressed", len(bomb))
+	}
+	if _, err := zdec.DecodeAll(bomb, nil); err == nil {
+		t.Fatal("a frame inflating past maxInflate was decoded")
+	}
+	ok := enc.EncodeAll(make([]byte, chunkSize), nil)
+	if out, err := zdec.DecodeAll(ok, nil); err != nil || len(out) != chunkSize {
+		t.Fatalf("a full chunk: %d bytes, %v", len(out), err)
 	}
 }

@@ -95,7 +95,14 @@ func CountsOf(c *Catalog) Counts {
 }
 
 var zenc, _ = zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1))
-var zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0))
+
+// zdec inflates sections and part-detail blocks. Chunks are at most chunkSize and detail
+// blocks far smaller, so a frame that claims more than maxInflate is refused (it is read
+// before the content hash is checked: a crafted file must not make Open allocate without
+// bound).
+var zdec, _ = zstd.NewReader(nil, zstd.WithDecoderConcurrency(0), zstd.WithDecoderMaxMemory(maxInflate))
+
+const maxInflate = 4 * chunkSize
 
 // Write stores c as a snapshot at path, without a text index. It writes a temporary
 // file beside path, fsyncs it and renames it into place, so a reader never sees a

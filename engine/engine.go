@@ -137,7 +137,7 @@ func (e *Engine) Loaded() (version string, at time.Time) {
 }
 
 // Restore replaces a tenant's whole state. Before the first Load it is kept and derived
-// by Load.
+// by Load; after it, nothing of st is kept once Restore returns (its slices may be reused).
 func (e *Engine) Restore(id string, st TenantState) {
 	e.loadMu.RLock()
 	defer e.loadMu.RUnlock()

@@ -138,6 +138,14 @@ func decodeCheckpoint(file []byte) (*checkpoint, error) {
 // overlay decodes the body: the tenant's state for the engine. catalog is the loaded
 // catalog's version: when the item ids refer to it, the part numbers need not be read.
 func (c *checkpoint) overlay(catalog string) (engine.TenantState, error) {
+	return c.overlayInto(catalog, nil)
+}
+
+// overlayInto is overlay with the tenant's items decoded into buf's backing array (when
+// large enough): a restore that hands the state to the engine and then reuses buf for the
+// next tenant allocates the items of a cold start once, not once per tenant (they are most
+// of a checkpoint: 20,000,000 on eu).
+func (c *checkpoint) overlayInto(catalog string, buf []engine.ItemState) (engine.TenantState, error) {
 	var st engine.TenantState
 	raw, err := ckptDecoder.DecodeAll(c.body, make([]byte, 0, c.bodySize))
 	if err != nil || uint64(len(raw)) != c.bodySize {
@@ -150,7 +158,7 @@ func (c *checkpoint) overlay(catalog string) (engine.TenantState, error) {
 		st.Catalog = "" // ids of another catalog: find the parts by number
 	}
 	st.Brands = d.strs()
-	st.Items = d.items(byID)
+	st.Items = d.itemsInto(byID, buf)
 	nl := d.count(3)
 	for i := 0; i < nl && d.err == nil; i++ {
 		st.Aliases = append(st.Aliases, engine.Alias{Alias: d.str(), PartNumber: d.str(), Source: d.str()})
@@ -255,9 +263,18 @@ func encodeItems(e *encoder, each func(func(engine.ItemState) bool)) {
 }
 
 // items reads an item section; byID: the ids refer to the loaded catalog.
-func (d *decoder) items(byID bool) []engine.ItemState {
+func (d *decoder) items(byID bool) []engine.ItemState { return d.itemsInto(byID, nil) }
+
+// itemsInto is items, reusing buf's backing array when it is large enough.
+func (d *decoder) itemsInto(byID bool, buf []engine.ItemState) []engine.ItemState {
 	n := d.count(3)
-	items := make([]engine.ItemState, n)
+	var items []engine.ItemState
+	if cap(buf) >= n {
+		items = buf[:n]
+		clear(items)
+	} else {
+		items = make([]engine.ItemState, n)
+	}
 	prev := uint64(0)
 	for i := 0; i < n && d.err == nil; i++ {
 		prev += d.uvarint()

@@ -32,6 +32,9 @@ var (
 type Applier interface {
 	Version() string
 	View(id string) (*engine.View, error)
+	// Restore must keep nothing of st after it returns (Attach decodes the next tenant's
+	// items into the same buffer); *engine.Engine keeps nothing once a catalog is loaded,
+	// which Attach requires.
 	Restore(id string, st engine.TenantState)
 	Update(id string, ch engine.Change, commit func(resolved engine.Change) error) (engine.Outcome, error)
 }
@@ -283,15 +286,20 @@ func (s *Store) Attach(eng Applier) error {
 		ids = append(ids, id)
 	}
 	sort.Strings(ids)
+	// Each worker decodes into one items buffer, reused tenant after tenant: Restore reads
+	// the items into the engine's own tables and keeps none of them.
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
+	var bufs sync.Pool
 	for _, id := range ids {
 		g.Go(func() error {
-			st, err := s.pending[id].overlay(eng.Version())
+			buf, _ := bufs.Get().([]engine.ItemState)
+			st, err := s.pending[id].overlayInto(eng.Version(), buf)
 			if err != nil {
 				return fmt.Errorf("%s: %w", checkpointPath(s.dir, id), err)
 			}
 			eng.Restore(id, st)
+			bufs.Put(st.Items[:0]) //nolint:staticcheck // a slice header, as the pool's users expect
 			return nil
 		})
 	}

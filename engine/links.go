@@ -3,6 +3,7 @@ package engine
 import (
 	"cmp"
 	"io"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -276,17 +277,10 @@ func (lw *LinkWriter) fitmentLines(vfrag []byte, fs []Fitment) {
 // extPartLines writes an own part's links: to catalog vehicles in id order, then to own
 // vehicles by make, model, year and submodel.
 func (lw *LinkWriter) extPartLines(ep *extPart) {
-	central := slices.Sorted(mapKeys(ep.central))
-	for _, veh := range central {
+	for _, veh := range slices.Sorted(maps.Keys(ep.central)) {
 		lw.fitmentLines(lw.vf.get(lw.v.cat, veh), ep.central[veh])
 	}
-	own := slices.Collect(func(yield func(int) bool) {
-		for i := range ep.own {
-			if !yield(i) {
-				return
-			}
-		}
-	})
+	own := slices.Collect(maps.Keys(ep.own))
 	x := lw.v.ext
 	slices.SortFunc(own, func(a, b int) int {
 		va, vb := &x.vehicles[a], &x.vehicles[b]
@@ -295,16 +289,6 @@ func (lw *LinkWriter) extPartLines(ep *extPart) {
 	})
 	for _, i := range own {
 		lw.fitmentLines(lw.vehicleFrag(VehicleKey{id: uint32(i), own: true}), ep.own[i])
-	}
-}
-
-func mapKeys[K comparable, V any](m map[K]V) func(func(K) bool) {
-	return func(yield func(K) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
 	}
 }
 

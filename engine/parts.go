@@ -253,7 +253,7 @@ func (v *View) mixedList(vehicleID string, q PartsQuery) (mixedList, error) {
 		ext = v.extParts(true, id, 0, q.IncludeUniversal)
 	} else if i, ok := v.ext.vehByID[vehicleID]; ok {
 		// Catalog parts reach an own vehicle only through its model-year's catalog wildcard.
-		if w, ok := k.vehicleByID[v.ext.vehicles[i].wildcard]; ok && v.ext.vehicles[i].Submodel != "" {
+		if w, ok := v.ownCentralWildcard(uint32(i)); ok {
 			wp := k.VehicleParts.Get(int(w))
 			central = roaring.And(wp, v.fit).ToArray()
 			centralFits = func(p uint32) []Fitment { return k.fitments(w, p, wp, nil) }

@@ -311,7 +311,7 @@ func TestFitmentLookupBadInput(t *testing.T) {
 		{"bad encoding", k, "application/json", `{"partNumbers":[]}`, []string{"Content-Encoding", "gzip"}, 400, "bad_body", "gzip"},
 		{"unknown encoding", k, "application/json", `{"partNumbers":[]}`, []string{"Content-Encoding", "br"}, 415, "unsupported_media_type", "br"},
 		{"unacceptable", k, "application/json", `{"partNumbers":[]}`, []string{"Accept", "image/png"}, 406, "not_acceptable", "text/csv"},
-		{"bad format", k, "application/json", `{"partNumbers":[]}`, []string{"Accept", "text/csv"}, 200, "", ""},
+		{"csv accepted", k, "application/json", `{"partNumbers":[]}`, []string{"Accept", "text/csv"}, 200, "", ""},
 	} {
 		r := e.do("POST", "/api/integrations/fitments/lookup", tc.key, tc.body, append([]string{"Content-Type", tc.ct}, tc.headers...)...)
 		code, msg := r.errCode()

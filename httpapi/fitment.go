@@ -406,18 +406,9 @@ func (s *Server) stream(c *fiber.Ctx, v *engine.View, format engine.LinkFormat, 
 		return errorf(http.StatusServiceUnavailable, "overloaded", "too many fitment streams in flight (%d), retry later", s.opts.MaxStreams)
 	}
 	s.fits.streams.Add(1)
-	conn, timeout := c.Context().Conn(), s.opts.WriteTimeout
-	run := func(w io.Writer, push func() error, end func() error) {
-		defer s.fits.inFlight.Add(-1)
-		defer func() { // this runs in fasthttp's goroutine, out of reach of the recover middleware
-			if e := recover(); e != nil {
-				s.fits.aborted.Add(1)
-				s.log.Printf("panic in a fitment stream: %v\n%s", e, debug.Stack())
-			}
-		}()
-		s.produceStream(v, w, push, end, enc, format, lookup, produce, conn, timeout)
-	}
-	if _, tcp := conn.(*net.TCPConn); tcp {
+	st := &fitStream{s: s, v: v, enc: enc, format: format, lookup: lookup, produce: produce,
+		conn: c.Context().Conn(), timeout: s.opts.WriteTimeout}
+	if _, tcp := st.conn.(*net.TCPConn); tcp {
 		hdr := new(fasthttp.ResponseHeader)
 		c.Response().Header.CopyTo(hdr)
 		hdr.SetStatusCode(http.StatusOK)
@@ -429,7 +420,7 @@ func (s *Server) stream(c *fiber.Ctx, v *engine.View, format engine.LinkFormat, 
 			bw := bufio.NewWriterSize(hc, 256<<10)
 			cw := &chunkedWriter{w: bw}
 			_, err := bw.Write(head)
-			run(cw, func() error {
+			st.run(cw, func() error {
 				if err != nil {
 					return err
 				}
@@ -443,38 +434,63 @@ func (s *Server) stream(c *fiber.Ctx, v *engine.View, format engine.LinkFormat, 
 		})
 		return nil
 	}
-	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) { run(w, w.Flush, w.Flush) })
+	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) { st.run(w, w.Flush, w.Flush) })
 	return nil
 }
 
-// produceStream writes the lines through the compressor to w; push sends what w holds to
-// the client, end finishes the body.
-func (s *Server) produceStream(v *engine.View, w io.Writer, push, end func() error, enc string, format engine.LinkFormat, lookup bool,
-	produce func(lw *engine.LinkWriter, flush func() error) error, conn net.Conn, timeout time.Duration) {
+// fitStream is one lookup or export stream, run after its handler has returned.
+type fitStream struct {
+	s       *Server
+	v       *engine.View
+	enc     string // "", "gzip" or "zstd"
+	format  engine.LinkFormat
+	lookup  bool
+	produce func(lw *engine.LinkWriter, flush func() error) error
+	conn    net.Conn
+	timeout time.Duration
+}
+
+// compressor is what the stream needs of gzip.Writer and zstd.Encoder.
+type compressor interface {
+	io.Writer
+	Flush() error
+	Close() error
+}
+
+// run writes the lines through the compressor to w; push sends what w holds to the
+// client, end finishes the body. It runs in fasthttp's goroutine, out of reach of the
+// recover middleware, so it recovers itself.
+func (st *fitStream) run(w io.Writer, push, end func() error) {
+	s := st.s
+	defer s.fits.inFlight.Add(-1)
+	defer func() {
+		if e := recover(); e != nil {
+			s.fits.aborted.Add(1)
+			s.log.Printf("panic in a fitment stream: %v\n%s", e, debug.Stack())
+		}
+	}()
 	var out io.Writer = w
-	var zw *zstd.Encoder
-	var gw *gzip.Writer
-	switch enc {
+	var comp compressor
+	switch st.enc {
 	case "zstd":
-		zw, _ = zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		zw, _ := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
 			zstd.WithWindowSize(1<<20), zstd.WithLowerEncoderMem(true))
-		defer zw.Close()
-		out = zw
+		defer zw.Close() // idempotent: releases the encoder when the stream ends early
+		comp = zw
 	case "gzip":
-		gw = gzipPool.Get().(*gzip.Writer)
+		gw := gzipPool.Get().(*gzip.Writer)
 		gw.Reset(w)
 		defer gzipPool.Put(gw)
-		out = gw
+		comp = gw
 	}
-	extendDeadline(conn, timeout)
+	if comp != nil {
+		out = comp
+	}
+	extendDeadline(st.conn, st.timeout)
 	last := time.Now()
 	flush := func() error {
-		if zw != nil {
-			if err := zw.Flush(); err != nil {
-				return err
-			}
-		} else if gw != nil {
-			if err := gw.Flush(); err != nil {
+		if comp != nil {
+			if err := comp.Flush(); err != nil {
 				return err
 			}
 		}
@@ -482,7 +498,7 @@ func (s *Server) produceStream(v *engine.View, w io.Writer, push, end func() err
 			return err
 		}
 		last = time.Now()
-		extendDeadline(conn, timeout)
+		extendDeadline(st.conn, st.timeout)
 		return nil
 	}
 	sw := &streamWriter{out: out, tick: func() error {
@@ -491,8 +507,8 @@ func (s *Server) produceStream(v *engine.View, w io.Writer, push, end func() err
 		}
 		return flush()
 	}}
-	lw := v.NewLinkWriter(sw, format, lookup)
-	err := produce(lw, func() error {
+	lw := st.v.NewLinkWriter(sw, st.format, st.lookup)
+	err := st.produce(lw, func() error {
 		if err := lw.Flush(); err != nil {
 			return err
 		}
@@ -501,10 +517,8 @@ func (s *Server) produceStream(v *engine.View, w io.Writer, push, end func() err
 	if err == nil {
 		err = lw.Flush()
 	}
-	if err == nil && zw != nil {
-		err = zw.Close()
-	} else if err == nil && gw != nil {
-		err = gw.Close()
+	if err == nil && comp != nil {
+		err = comp.Close()
 	}
 	if err == nil {
 		err = end()

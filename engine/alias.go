@@ -106,6 +106,18 @@ func (w *aliasWriter) remove(key string) bool {
 
 func (w *aliasWriter) done() *aliasTable { return w.next }
 
+// unresolved counts the aliases whose part the table's catalog does not have.
+func (t *aliasTable) unresolved() (n int) {
+	for _, m := range t.shards {
+		for _, e := range m {
+			if e.part == snapshot.None {
+				n++
+			}
+		}
+	}
+	return n
+}
+
 // rebase resolves every alias target anew (after a catalog change, or a change of the
 // tenant's own parts).
 func (t *aliasTable) rebase(find func(number string) (uint32, string, bool)) *aliasTable {

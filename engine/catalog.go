@@ -3,7 +3,7 @@ package engine
 import (
 	"sort"
 	"sync"
-	"time"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -15,8 +15,9 @@ import (
 // per snapshot and never modified afterwards.
 type catalog struct {
 	*snapshot.Catalog
-	version string
-	loaded  time.Time // when Load published it
+	version   string
+	published atomic.Int64 // when a swap last published it (Unix nanoseconds)
+	replaced  atomic.Int64 // when a swap last replaced it
 
 	partByKey   map[string]uint32 // snapshot.Key(part number) → part
 	brandByKey  map[string]uint32

@@ -14,8 +14,9 @@
 // Concurrency: an Engine is safe for concurrent use. Readers never lock: View returns the
 // tenant's current immutable *View, valid for as long as the caller holds it, that sees one
 // catalog and one state of the tenant throughout. Writers of one tenant (Update, Restore)
-// are serialised by that tenant's mutex; writers of different tenants run in parallel. Load
-// excludes every writer while it rebases all tenants on a new catalog.
+// are serialised by that tenant's mutex; writers of different tenants run in parallel. A
+// catalog swap (Swap, Rollback, Load; swap.go) derives every tenant beside the writers and
+// excludes them only for its publish.
 package engine
 
 import (
@@ -25,7 +26,6 @@ import (
 	"time"
 
 	"github.com/RoaringBitmap/roaring/v2"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/fitment/fitment/index"
 	"github.com/fitment/fitment/snapshot"
@@ -33,9 +33,12 @@ import (
 
 // Engine holds the current catalog and every tenant's View.
 type Engine struct {
-	loadMu  sync.RWMutex // Load holds it exclusively; tenant writers share it
+	loadMu  sync.RWMutex // a swap's publish holds it exclusively; tenant writers share it
+	swapMu  sync.Mutex   // one swap or rollback at a time
 	cat     atomic.Pointer[catalog]
-	tenants sync.Map // id → *slot
+	prev    atomic.Pointer[catalog] // the catalog kept for Rollback (slots' back migrations)
+	budget  int                     // rows logged per back migration (under loadMu)
+	tenants sync.Map                // id → *slot
 }
 
 // slot publishes a tenant's current view to lock-free readers.
@@ -43,6 +46,10 @@ type slot struct {
 	mu      sync.Mutex // serialises the tenant's writers
 	view    atomic.Pointer[View]
 	pending *TenantState // restored before any catalog was loaded; Load derives it (under mu)
+
+	// The tenant's ways to another catalog (swap.go): the one a running swap derives,
+	// and the previous catalog kept for Rollback.
+	swap, back *migration
 }
 
 // New returns an engine with no catalog; queries fail with ErrNoCatalog until Load.
@@ -83,40 +90,14 @@ type ItemState struct {
 // Load publishes a catalog and rebases every tenant on it: settings follow their part
 // numbers to the new ids; those of parts the new catalog lacks are kept aside and come
 // back if a later catalog has the part again. Queries that started before keep the catalog
-// they began with.
+// they began with. It is Swap without a text index or a previous catalog kept, waiting
+// for a running swap instead of failing.
 func (e *Engine) Load(c *snapshot.Catalog, version string) { e.load(c, version, nil) }
 
 func (e *Engine) load(c *snapshot.Catalog, version string, text *index.Index) {
-	cat := newCatalog(c, version)
-	cat.text = text
-	e.loadMu.Lock()
-	defer e.loadMu.Unlock()
-	var remap []uint32
-	if old := e.cat.Load(); old != nil {
-		remap = remapParts(old, cat)
-	}
-	// Tenants rebase independently of each other: use every core.
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	e.tenants.Range(func(_, v any) bool {
-		g.Go(func() error { v.(*slot).rebase(cat, remap); return nil })
-		return true
-	})
-	g.Wait()
-	cat.loaded = time.Now()
-	e.cat.Store(cat)
-}
-
-func (s *slot) rebase(cat *catalog, remap []uint32) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	switch cur := s.view.Load(); {
-	case s.pending != nil:
-		s.view.Store(cat.restore(s.pending))
-		s.pending = nil
-	case cur != nil:
-		s.view.Store(cur.rebase(cat, remap))
-	}
+	e.swapMu.Lock()
+	defer e.swapMu.Unlock()
+	e.swapLocked(c, version, text, SwapOptions{Workers: runtime.GOMAXPROCS(0)})
 }
 
 // Version is the version of the loaded catalog, "" before Load.
@@ -131,7 +112,7 @@ func (e *Engine) Version() string {
 // zero time before Load.
 func (e *Engine) Loaded() (version string, at time.Time) {
 	if c := e.cat.Load(); c != nil {
-		return c.version, c.loaded
+		return c.version, time.Unix(0, c.published.Load())
 	}
 	return "", time.Time{}
 }
@@ -150,6 +131,7 @@ func (e *Engine) Restore(id string, st TenantState) {
 		return
 	}
 	s.view.Store(cat.restore(&st))
+	s.restored()
 }
 
 // Update applies ch to a tenant atomically. It resolves every row against the tenant's
@@ -184,6 +166,7 @@ func (e *Engine) Update(id string, ch Change, commit func(resolved Change) error
 		}
 	}
 	s.view.Store(next)
+	s.record(&resolved, e.budget)
 	return out, nil
 }
 

@@ -34,3 +34,7 @@ func (v *View) VehicleNamesForTest() (any, [6]int) {
 	ix := buildCatalogNames(v.cat)
 	return ix, [6]int{len(ix.termText), len(ix.makes), len(ix.models), len(ix.subs), len(ix.rows), len(ix.typo)}
 }
+
+// SetSwapHook makes every swap and rollback call f between its stages ("derived", after
+// the tenants are rebased; "caught up", before the publish); nil removes it.
+func SetSwapHook(f func(stage string)) { swapHook = f }

@@ -35,6 +35,7 @@ import (
 type Engine struct {
 	loadMu  sync.RWMutex // a swap's publish holds it exclusively; tenant writers share it
 	swapMu  sync.Mutex   // one swap or rollback at a time
+	closed  bool         // Close was called (under swapMu)
 	cat     atomic.Pointer[catalog]
 	prev    atomic.Pointer[catalog] // the catalog kept for Rollback (slots' back migrations)
 	budget  int                     // rows logged per back migration (under loadMu)

@@ -292,7 +292,13 @@ func (e *Engine) NearbyStock(tenantID, partRef string, lat, lng float64, limit i
 		}
 		if r, err := e.View(id); err == nil {
 			g, ok = r.grants[tenantID] // absent: never granted, or revoked
-			n, _ = r.offers.get(p).Stock()
+			q := p
+			if r.cat != v.cat { // a swap published between the two views: find the part by number
+				if q, ok = r.cat.partByKey[snapshot.Key(v.cat.Parts[p].Number)]; !ok {
+					return 0, Grant{}, false
+				}
+			}
+			n, _ = r.offers.get(q).Stock()
 		}
 		return n, g, ok && n > 0
 	}

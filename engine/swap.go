@@ -37,6 +37,9 @@ var swapHook func(stage string)
 // ErrSwapBusy reports a swap or rollback asked for while another runs.
 var ErrSwapBusy = errors.New("a catalog swap or rollback is already running")
 
+// ErrClosed reports a swap or rollback asked of a closed engine.
+var ErrClosed = errors.New("the engine is closed")
+
 // ErrNoPrevious reports a rollback with no previous catalog kept.
 var ErrNoPrevious = errors.New("no previous catalog is kept to roll back to")
 
@@ -155,6 +158,9 @@ func (e *Engine) Swap(c *snapshot.Catalog, version string, text *index.Index, o 
 		return SwapReport{}, ErrSwapBusy
 	}
 	defer e.swapMu.Unlock()
+	if e.closed {
+		return SwapReport{}, ErrClosed
+	}
 	return e.swapLocked(c, version, text, o), nil
 }
 
@@ -162,6 +168,11 @@ func (e *Engine) swapLocked(c *snapshot.Catalog, version string, text *index.Ind
 	start := time.Now()
 	cat := newCatalog(c, version)
 	cat.text = text
+	if text != nil {
+		// Retired: once no view of the catalog is left (no request holds one), its
+		// text index is unmapped. Nothing of a search outlives the view it ran on.
+		runtime.AddCleanup(cat, func(ix *index.Index) { ix.Close() }, text)
+	}
 	cur := e.cat.Load()
 	if cur == nil {
 		e.firstLoad(cat)
@@ -184,6 +195,9 @@ func (e *Engine) Rollback(o SwapOptions) (SwapReport, error) {
 		return SwapReport{}, ErrSwapBusy
 	}
 	defer e.swapMu.Unlock()
+	if e.closed {
+		return SwapReport{}, ErrClosed
+	}
 	start := time.Now()
 	prev, cur := e.prev.Load(), e.cat.Load()
 	if prev == nil {
@@ -414,4 +428,16 @@ func (k *catalog) warmLike(old *catalog) {
 		k.nameTable(lang.(string))
 		return true
 	})
+}
+
+// Close ends the engine's swaps, for a shutdown: it waits for a running swap or rollback,
+// refuses later ones (ErrClosed) and drops the previous catalog. The current catalog keeps
+// answering: a request the shutdown's deadline left running must not find its text index
+// unmapped; the process's exit unmaps it.
+func (e *Engine) Close() error {
+	e.swapMu.Lock()
+	defer e.swapMu.Unlock()
+	e.closed = true
+	e.dropPrevious()
+	return nil
 }

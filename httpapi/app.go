@@ -147,6 +147,9 @@ func (s *Server) catalogItems(c *fiber.Ctx) error {
 		return pn, ""
 	})
 	if len(ups) > 0 {
+		if err := s.checkDeadline(c); err != nil { // the body is parsed; nothing is recorded yet
+			return err
+		}
 		out, seq, err := s.store.Write(tenantID(c), engine.Change{Items: ups, Resolve: engine.ResolveCatalog})
 		if err != nil {
 			return err

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
-	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -125,7 +125,7 @@ func newEnvWith(t *testing.T, eo envOptions) *env {
 	t.Helper()
 	dir := t.TempDir()
 	topts := tenant.DefaultOptions()
-	topts.Logger = log.New(io.Discard, "", 0)
+	topts.Logger = slog.New(slog.DiscardHandler)
 	store, err := tenant.Open(dir, topts)
 	if err != nil {
 		t.Fatal(err)
@@ -133,7 +133,7 @@ func newEnvWith(t *testing.T, eo envOptions) *env {
 	t.Cleanup(func() { store.Close() })
 	eng := &gatedEngine{Engine: engine.New()}
 	o := eo.opts
-	o.Engine, o.Store, o.AdminToken, o.Logger = eng, store, adminToken, log.New(io.Discard, "", 0)
+	o.Engine, o.Store, o.AdminToken, o.Logger = eng, store, adminToken, slog.New(slog.DiscardHandler)
 	if o.BodyLimit == 0 {
 		o.BodyLimit = 64 << 10
 	}

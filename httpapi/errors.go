@@ -100,10 +100,10 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	ae := toAPIError(err)
 	switch {
 	case ae == nil:
-		s.log.Printf("%s %s: %v", c.Method(), c.Path(), err)
+		c.Locals(localError, err) // for the request's log line (logRequest)
 		ae = errorf(http.StatusInternalServerError, "internal", "internal error")
 	case ae.Code == "writes_unavailable":
-		s.log.Printf("%s %s: %v", c.Method(), c.Path(), err)
+		c.Locals(localError, err)
 	}
 	if (ae.Status == http.StatusServiceUnavailable || ae.Status == http.StatusTooManyRequests) && ae.Code != "writes_unavailable" {
 		c.Set("Retry-After", "1") // a failed journal stays failed until an operator restarts

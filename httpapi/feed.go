@@ -98,6 +98,9 @@ func (s *Server) feed(c *fiber.Ctx, value feedValue, name string, canReplace boo
 		}
 	}
 	if len(ups) > 0 || replace {
+		if err := s.checkDeadline(c); err != nil { // the body is parsed; nothing is recorded yet
+			return err
+		}
 		n := len(ups)
 		out, seq, err := s.store.Write(tenantID(c), engine.Change{Items: append(ups, keep...), Resolve: engine.ResolveActive, ClearStock: replace})
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net"
@@ -407,7 +408,7 @@ func (s *Server) stream(c *fiber.Ctx, v *engine.View, format engine.LinkFormat, 
 	}
 	s.fits.streams.Add(1)
 	st := &fitStream{s: s, v: v, enc: enc, format: format, lookup: lookup, produce: produce,
-		conn: c.Context().Conn(), timeout: s.opts.WriteTimeout}
+		conn: c.Context().Conn(), timeout: s.opts.WriteTimeout, reqID: requestIDOf(c)}
 	if _, tcp := st.conn.(*net.TCPConn); tcp {
 		hdr := new(fasthttp.ResponseHeader)
 		c.Response().Header.CopyTo(hdr)
@@ -448,6 +449,7 @@ type fitStream struct {
 	produce func(lw *engine.LinkWriter, flush func() error) error
 	conn    net.Conn
 	timeout time.Duration
+	reqID   string // for its log lines: the stream outlives the request's fiber.Ctx
 }
 
 // compressor is what the stream needs of gzip.Writer and zstd.Encoder.
@@ -466,7 +468,7 @@ func (st *fitStream) run(w io.Writer, push, end func() error) {
 	defer func() {
 		if e := recover(); e != nil {
 			s.fits.aborted.Add(1)
-			s.log.Printf("panic in a fitment stream: %v\n%s", e, debug.Stack())
+			s.log.Error("panic in a fitment stream", "request_id", st.reqID, "panic", fmt.Sprint(e), "stack", string(debug.Stack()))
 		}
 	}()
 	var out io.Writer = w
@@ -526,7 +528,7 @@ func (st *fitStream) run(w io.Writer, push, end func() error) {
 	s.fits.links.Add(lw.Links())
 	if err != nil {
 		s.fits.aborted.Add(1)
-		s.log.Printf("fitment stream ended early after %d links: %v", lw.Links(), err)
+		s.log.Warn("fitment stream ended early", "request_id", st.reqID, "links", lw.Links(), "error", err)
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"net/http/httptest"
 	"net/url"
 	"os"
@@ -71,7 +71,7 @@ func newLiveEnv(t *testing.T) *liveEnv {
 	eng := engine.New()
 	eng.Load(cat, info.Version())
 	topts := tenant.DefaultOptions()
-	topts.Logger = log.New(io.Discard, "", 0)
+	topts.Logger = slog.New(slog.DiscardHandler)
 	store, err := tenant.Open(filepath.Join(dir, "data"), topts)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +98,7 @@ func newLiveEnv(t *testing.T) *liveEnv {
 			t.Fatal(err)
 		}
 	}
-	e.srv = httpapi.New(httpapi.Options{Engine: eng, Store: store, AdminToken: "admin", Logger: log.New(io.Discard, "", 0)})
+	e.srv = httpapi.New(httpapi.Options{Engine: eng, Store: store, AdminToken: "admin", Logger: slog.New(slog.DiscardHandler)})
 	e.srv.SetReady(true)
 	return e
 }

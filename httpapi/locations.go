@@ -224,6 +224,9 @@ func (s *Server) locationStockFeed(c *fiber.Ctx) error {
 		keep = nil
 	}
 	if len(ups) > 0 || len(keep) > 0 {
+		if err := s.checkDeadline(c); err != nil { // the body is parsed; nothing is recorded yet
+			return err
+		}
 		n := len(ups)
 		out, seq, err := s.store.Write(tenantID(c), engine.Change{LocationStock: append(ups, keep...),
 			Resolve: engine.ResolveActive, ReplaceLocationStock: replace})

@@ -104,9 +104,10 @@ func (s *Server) instrument(c *fiber.Ctx) error {
 			c.Status(http.StatusInternalServerError) // as fiber does when its handler fails
 		}
 	}
-	route, method := s.metrics.route(c), methodLabel(c.Method())
-	s.metrics.requests.WithLabelValues(route, method, statusLabel(c.Response().StatusCode())).Inc()
-	s.metrics.duration.WithLabelValues(route, method).Observe(time.Since(start).Seconds())
+	route, method, status, elapsed := s.metrics.route(c), methodLabel(c.Method()), c.Response().StatusCode(), time.Since(start)
+	s.metrics.requests.WithLabelValues(route, method, statusLabel(status)).Inc()
+	s.metrics.duration.WithLabelValues(route, method).Observe(elapsed.Seconds())
+	s.logRequest(c, route, status, elapsed)
 	return nil
 }
 
@@ -117,6 +118,7 @@ func (s *Server) instrument(c *fiber.Ctx) error {
 func (s *Server) fiberErrorHandler(c *fiber.Ctx, err error) error {
 	werr := s.errorHandler(c, err)
 	s.metrics.requests.WithLabelValues(routeUnrouted, methodLabel(c.Method()), statusLabel(c.Response().StatusCode())).Inc()
+	s.logRequest(c, routeUnrouted, c.Response().StatusCode(), 0)
 	return werr
 }
 
@@ -180,7 +182,7 @@ func (m *serverMetrics) feed(name string, res *BulkResult) {
 // metricsHandler serves GET /metrics: no API key; the metrics token when one is set.
 func (s *Server) metricsHandler() fiber.Handler {
 	h := adaptor.HTTPHandler(promhttp.HandlerFor(s.metrics.reg, promhttp.HandlerOpts{
-		ErrorLog:      s.log,
+		ErrorLog:      promLogger{s.log},
 		ErrorHandling: promhttp.ContinueOnError, // serve what could be gathered; the log says what failed
 	}))
 	var want [sha256.Size]byte

@@ -4,8 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"io"
-	"log"
+	"log/slog"
 	"math"
 	"net"
 	"net/http"
@@ -314,7 +313,7 @@ func TestMetricsOverloaded(t *testing.T) {
 	e := newEnv(t)
 	eng := &holdFirst{Engine: e.eng.Engine, held: make(chan struct{}), release: make(chan struct{})}
 	srv := New(Options{Engine: eng, Store: e.store, MaxInFlight: 1, QueueWait: 50 * time.Millisecond,
-		Logger: log.New(io.Discard, "", 0)})
+		Logger: slog.New(slog.DiscardHandler)})
 	srv.SetReady(true)
 	e.srv = srv
 

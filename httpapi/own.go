@@ -89,6 +89,9 @@ func (s *Server) postTenantVehicles(c *fiber.Ctx) error {
 		res.Rejected = append(res.Rejected, KeyedRowError{Row: row, Key: key, Reason: reason})
 	})
 	if len(puts) > 0 {
+		if err := s.checkDeadline(c); err != nil { // the body is parsed; nothing is recorded yet
+			return err
+		}
 		out, seq, err := s.store.Write(tenantID(c), engine.Change{PutVehicles: puts})
 		if err != nil {
 			return err
@@ -148,6 +151,9 @@ func (s *Server) postTenantParts(c *fiber.Ctx) error {
 		puts := make([]engine.TenantPart, len(good))
 		for i := range good {
 			puts[i] = good[i].TenantPart.TenantPart
+		}
+		if err := s.checkDeadline(c); err != nil { // the body is parsed; nothing is recorded yet
+			return err
 		}
 		out, seq, err := s.store.Write(tenantID(c), engine.Change{PutParts: puts})
 		if err != nil {

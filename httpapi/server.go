@@ -13,9 +13,8 @@ package httpapi
 import (
 	"crypto/sha256"
 	"crypto/subtle"
-	"log"
+	"log/slog"
 	"net/http"
-	"os"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -45,7 +44,10 @@ type Options struct {
 	ReadTimeout  time.Duration
 	WriteTimeout time.Duration
 	IdleTimeout  time.Duration
-	Logger       *log.Logger
+	// RequestTimeout is the handler deadline in c.UserContext() (requests.go says what it
+	// covers and what not).
+	RequestTimeout time.Duration
+	Logger         *slog.Logger // nil: slog.Default()
 }
 
 // DefaultOptions returns the production defaults, without Engine, Store and AdminToken.
@@ -60,6 +62,8 @@ func DefaultOptions() Options {
 		ReadTimeout:  30 * time.Second,
 		WriteTimeout: 60 * time.Second,
 		IdleTimeout:  120 * time.Second,
+
+		RequestTimeout: 10 * time.Second,
 	}
 }
 
@@ -69,7 +73,7 @@ type Server struct {
 	eng      Engine
 	store    *tenant.Store
 	app      *fiber.App
-	log      *log.Logger
+	log      *slog.Logger
 	admin    [sha256.Size]byte
 	adminOn  bool
 	ready    atomic.Bool
@@ -113,8 +117,11 @@ func New(o Options) *Server {
 	if o.IdleTimeout <= 0 {
 		o.IdleTimeout = d.IdleTimeout
 	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = d.RequestTimeout
+	}
 	if o.Logger == nil {
-		o.Logger = log.New(os.Stderr, "httpapi: ", log.LstdFlags)
+		o.Logger = slog.Default()
 	}
 	s := &Server{opts: o, eng: o.Engine, store: o.Store, log: o.Logger, sem: make(chan struct{}, o.MaxInFlight),
 		cache: newAnswerCache(o.CacheBytes)}
@@ -182,13 +189,9 @@ func (s *Server) route(path string, hs handlers) {
 
 func (s *Server) routes() {
 	app := s.app
-	app.Use(s.instrument) // outermost: counts every answer with its final status
-	app.Use(recover.New(recover.Config{
-		EnableStackTrace: true,
-		StackTraceHandler: func(c *fiber.Ctx, e any) {
-			s.log.Printf("panic in %s %s: %v", c.Method(), c.Path(), e)
-		},
-	}))
+	app.Use(s.instrument) // outermost: counts every answer with its final status, logs it
+	app.Use(s.requestID)
+	app.Use(recover.New(recover.Config{EnableStackTrace: true, StackTraceHandler: s.logPanic}))
 	// Before the in-flight bound (a scrape must get through when the server is
 	// overloaded: that is when it is needed; it has its own, smaller bound) and before
 	// the compression middleware (promhttp compresses by itself).
@@ -256,7 +259,8 @@ func (s *Server) routes() {
 }
 
 // common stamps X-Catalog-Version on every answer (handlers holding a view overwrite it
-// with the view's own version) and bounds the number of requests in flight.
+// with the view's own version), bounds the number of requests in flight and, once a
+// request holds a slot, gives it its handler deadline.
 func (s *Server) common(c *fiber.Ctx) error {
 	c.Set("X-Catalog-Version", s.version())
 	select {
@@ -271,7 +275,7 @@ func (s *Server) common(c *fiber.Ctx) error {
 		}
 	}
 	defer func() { <-s.sem }()
-	return c.Next()
+	return s.withDeadline(c)
 }
 
 func (s *Server) readyz(c *fiber.Ctx) error {

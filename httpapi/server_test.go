@@ -5,7 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -420,7 +420,7 @@ func TestHead(t *testing.T) {
 func TestOverloaded(t *testing.T) {
 	e := newEnv(t)
 	srv := New(Options{Engine: e.eng, Store: e.store, MaxInFlight: 1, QueueWait: 50 * time.Millisecond,
-		Logger: log.New(io.Discard, "", 0)})
+		Logger: slog.New(slog.DiscardHandler)})
 	srv.SetReady(true)
 	e.srv = srv
 

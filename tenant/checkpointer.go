@@ -25,7 +25,7 @@ func (s *Store) checkpointer() {
 		case <-s.kick:
 		}
 		if err := s.Checkpoint(); err != nil {
-			s.lg.Printf("checkpoint: %v", err)
+			s.lg.Error("checkpoint failed", "error", err)
 		}
 	}
 }

@@ -3,8 +3,7 @@ package tenant
 import (
 	"errors"
 	"fmt"
-	"io"
-	"log"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -72,7 +71,7 @@ func testCatalog(t testing.TB) *snapshot.Catalog {
 }
 
 func quiet(o Options) Options {
-	o.Logger = log.New(io.Discard, "", 0)
+	o.Logger = slog.New(slog.DiscardHandler)
 	return o
 }
 

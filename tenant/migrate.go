@@ -3,7 +3,7 @@ package tenant
 import (
 	"encoding/json"
 	"fmt"
-	"log"
+	"log/slog"
 	"math"
 	"os"
 	"path/filepath"
@@ -25,7 +25,7 @@ const (
 	v1Imported = "tenants.db.imported"
 )
 
-func migrateV1(dir string, jo journal.Options, lg *log.Logger) error {
+func migrateV1(dir string, jo journal.Options, lg *slog.Logger) error {
 	old := filepath.Join(dir, v1File)
 	if _, err := os.Stat(old); os.IsNotExist(err) {
 		return nil
@@ -119,7 +119,7 @@ func migrateV1(dir string, jo journal.Options, lg *log.Logger) error {
 	if err := os.Rename(old, filepath.Join(dir, v1Imported)); err != nil {
 		return err
 	}
-	lg.Printf("imported %d tenants from %s (kept as %s)", countCreates(batches), old, v1Imported)
+	lg.Info("imported the tenants of the earlier format", "tenants", countCreates(batches), "from", old, "kept_as", v1Imported)
 	return journal.OS.SyncDir(dir)
 }
 

@@ -4,7 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log"
+	"log/slog"
 	"os"
 	"path"
 	"runtime"
@@ -48,13 +48,12 @@ type Options struct {
 	// CheckpointInterval, or once CheckpointBytes of records were written since the last.
 	CheckpointInterval time.Duration
 	CheckpointBytes    int64
-	Logger             *log.Logger
+	Logger             *slog.Logger // nil: slog.Default()
 }
 
 // DefaultOptions returns the production defaults.
 func DefaultOptions() Options {
-	return Options{FS: journal.OS, CheckpointInterval: 5 * time.Minute, CheckpointBytes: 256 << 20,
-		Logger: log.New(os.Stderr, "tenant: ", log.LstdFlags)}
+	return Options{FS: journal.OS, CheckpointInterval: 5 * time.Minute, CheckpointBytes: 256 << 20}
 }
 
 // record is a tenant's record as journaled and checkpointed: the tenant and the hashes of
@@ -76,7 +75,7 @@ type Store struct {
 	log  journal.Log
 	lock *os.File // dir/LOCK, held while open (nil off the OS file system)
 	opts Options
-	lg   *log.Logger
+	lg   *slog.Logger
 
 	mu      sync.RWMutex // guards tenants, keys and every meta.rec
 	tenants map[string]*meta
@@ -130,7 +129,7 @@ func Open(dir string, o Options) (*Store, error) {
 		o.CheckpointBytes = d.CheckpointBytes
 	}
 	if o.Logger == nil {
-		o.Logger = d.Logger
+		o.Logger = slog.Default()
 	}
 	o.Journal.FS = o.FS
 	if err := o.FS.MkdirAll(dir); err != nil {
@@ -385,7 +384,7 @@ func (s *Store) Write(id string, ch engine.Change) (out engine.Outcome, seq uint
 		if r := recover(); r != nil {
 			if appended {
 				if err := s.resync(box.Applier, id, m); err != nil {
-					s.lg.Printf("tenant %s: re-deriving after a failure: %v", id, err)
+					s.lg.Error("re-deriving a tenant after a failed write", "tenant", id, "error", err)
 				}
 			}
 			panic(r)

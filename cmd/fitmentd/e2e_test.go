@@ -145,11 +145,15 @@ type server struct {
 }
 
 // start runs fitmentd on a free loopback port and waits until it is ready.
-func (e *e2e) start() *server {
+func (e *e2e) start() *server { return e.startWith(nil, os.Stderr) }
+
+// startWith is start with more flags (later ones win) and the log going to stderr.
+func (e *e2e) startWith(args []string, stderr io.Writer) *server {
 	e.t.Helper()
-	cmd := exec.Command(filepath.Join(e.bin, "fitmentd"), "--snapshot", e.snap, "--data", e.data, "--addr", "127.0.0.1:0", "--drain", "50ms")
+	args = append([]string{"--snapshot", e.snap, "--data", e.data, "--addr", "127.0.0.1:0", "--drain", "50ms"}, args...)
+	cmd := exec.Command(filepath.Join(e.bin, "fitmentd"), args...)
 	cmd.Env = append(os.Environ(), "FITMENT_ADMIN_TOKEN="+e2eAdminToken, "FITMENT_METRICS_TOKEN="+e2eMetricsToken)
-	cmd.Stderr = os.Stderr
+	cmd.Stderr = stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		e.t.Fatal(err)

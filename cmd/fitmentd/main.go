@@ -8,6 +8,9 @@
 // SIGINT or SIGTERM drains and stops it, writing checkpoints so the next start replays
 // nothing; a second signal exits at once. GET /metrics serves Prometheus metrics, behind
 // a bearer token when --metrics-token or FITMENT_METRICS_TOKEN sets one.
+//
+// Every flag may be set by the environment instead (FITMENT_<FLAG>, see config.go and the
+// README's Configuration); the log (log/slog, --log-format, --log-level) goes to stderr.
 package main
 
 import (
@@ -15,7 +18,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"log"
+	"log/slog"
 	"net"
 	"net/http"
 	_ "net/http/pprof"
@@ -33,37 +36,44 @@ import (
 )
 
 func main() {
-	if err := run(); err != nil {
+	cfg, err := parseConfig(os.Args[1:], os.LookupEnv, os.Stderr)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		os.Exit(0)
+	case err != nil:
+		fmt.Fprintf(os.Stderr, "fitmentd: %v\n", err)
+		os.Exit(2)
+	}
+	if err := run(cfg); err != nil {
 		fmt.Fprintf(os.Stderr, "fitmentd: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run() error {
-	snap := flag.String("snapshot", "", "catalog snapshot `file` to serve")
-	data := flag.String("data", "data", "data `directory` (tenant store, admin token)")
-	addr := flag.String("addr", "127.0.0.1:8080", "listen `address` (port 0 picks a free port)")
-	drain := flag.Duration("drain", 2*time.Second, "delay between failing /readyz and closing the listener on shutdown")
-	stop := flag.Duration("shutdown-timeout", 10*time.Second, "how long in-flight requests may take to finish on shutdown")
-	debugAddr := flag.String("debug-addr", "", "serve Go's pprof handlers on this separate `address` (keep it on loopback)")
-	memLimit := flag.Int64("memory-limit", 3712<<20, "soft limit of the Go heap in `bytes` (the GC works harder near it; 0 leaves GOMEMLIMIT or no limit)")
-	metricsToken := flag.String("metrics-token", "", "require `token` as a bearer token on /metrics (default $FITMENT_METRICS_TOKEN; neither: /metrics is open)")
-	cacheBytes := flag.Int64("cache-bytes", httpapi.DefaultOptions().CacheBytes, "memory for kept storefront answers, in `bytes`; -1 keeps none (every answer rendered)")
-	flag.Parse()
-	if *debugAddr != "" {
-		go func() { log.Println(http.ListenAndServe(*debugAddr, nil)) }() // net/http/pprof's handlers
+// run serves until a signal stops it. The lines on stdout (the address, readiness, where
+// the tokens come from) are for people and scripts (make run, the e2e tests parse them);
+// the log goes to stderr.
+func run(cfg *config) error {
+	logger, err := newLogger(cfg.logFormat, cfg.logLevel, os.Stderr)
+	if err != nil {
+		return err
 	}
-	if *snap == "" {
-		return errors.New("--snapshot is required")
+	slog.SetDefault(logger) // the log package's output too
+	if cfg.debugAddr != "" {
+		go func() { // net/http/pprof's handlers
+			logger.Error("debug server stopped", "addr", cfg.debugAddr, "error", http.ListenAndServe(cfg.debugAddr, nil))
+		}()
 	}
-	if *memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(*memLimit)
+	if cfg.snapshot == "" {
+		return errors.New("--snapshot (or FITMENT_SNAPSHOT) is required")
 	}
-	logger := log.New(os.Stderr, "fitmentd: ", log.LstdFlags)
+	if cfg.memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cfg.memLimit)
+	}
 
 	topts := tenant.DefaultOptions()
-	topts.Logger = log.New(os.Stderr, "fitmentd: tenant: ", log.LstdFlags)
-	store, err := tenant.Open(*data, topts)
+	topts.Logger = logger.With("component", "tenant")
+	store, err := tenant.Open(cfg.data, topts)
 	if err != nil {
 		return err
 	}
@@ -71,7 +81,7 @@ func run() error {
 
 	token := os.Getenv("FITMENT_ADMIN_TOKEN")
 	if token == "" {
-		tok, path, generated, err := tenant.LoadAdminToken(*data)
+		tok, path, generated, err := tenant.LoadAdminToken(cfg.data)
 		if err != nil {
 			return fmt.Errorf("admin token: %w", err)
 		}
@@ -87,24 +97,24 @@ func run() error {
 	}
 
 	// The flag wins over the environment; the environment keeps the token out of ps.
-	switch mtok := os.Getenv("FITMENT_METRICS_TOKEN"); {
-	case *metricsToken != "":
-		fmt.Println("/metrics needs the token of --metrics-token")
-	case mtok != "":
-		*metricsToken = mtok
+	switch {
+	case cfg.metricsToken == "":
+		fmt.Println("/metrics is open (no --metrics-token or FITMENT_METRICS_TOKEN)")
+	case cfg.fromEnv["metrics-token"] != "":
 		fmt.Println("/metrics needs the token of FITMENT_METRICS_TOKEN")
 	default:
-		fmt.Println("/metrics is open (no --metrics-token or FITMENT_METRICS_TOKEN)")
+		fmt.Println("/metrics needs the token of --metrics-token")
 	}
 
 	eng := engine.New()
 	opts := httpapi.DefaultOptions()
-	opts.Engine, opts.Store, opts.AdminToken, opts.Logger = eng, store, token, logger
-	opts.MetricsToken = *metricsToken
-	opts.CacheBytes = *cacheBytes
+	opts.Engine, opts.Store, opts.AdminToken, opts.Logger = eng, store, token, logger.With("component", "http")
+	opts.MetricsToken = cfg.metricsToken
+	opts.CacheBytes = cfg.cacheBytes
+	opts.RequestTimeout = cfg.requestTimeout
 	srv := httpapi.New(opts)
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := net.Listen("tcp", cfg.addr)
 	if err != nil {
 		return err
 	}
@@ -113,7 +123,7 @@ func run() error {
 	go func() { served <- srv.App().Listener(ln) }()
 
 	loaded := make(chan error, 1)
-	go func() { loaded <- load(eng, store, *snap, logger) }()
+	go func() { loaded <- load(eng, store, cfg.snapshot, logger) }()
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
@@ -130,21 +140,21 @@ func run() error {
 			go func() {
 				t := time.Now()
 				eng.PrepareFitment()
-				logger.Printf("fitment links marked in %v", time.Since(t).Round(time.Millisecond))
+				logger.Info("fitment links marked", "duration", time.Since(t).Round(time.Millisecond))
 			}()
 			loaded = nil
 		case err := <-served:
 			return err
 		case sig := <-sigs:
-			logger.Printf("%v: draining", sig)
-			return shutdown(srv, store, sigs, *drain, *stop, logger)
+			logger.Info("signal: shutting down", "signal", sig.String())
+			return shutdown(srv, eng, store, sigs, cfg.drain, cfg.shutdownTimeout, logger)
 		}
 	}
 }
 
 // load reads the snapshot, publishes it and restores every tenant into the engine. The
 // server is not ready before that, so no storefront sees a tenant half restored.
-func load(eng *engine.Engine, store *tenant.Store, path string, logger *log.Logger) error {
+func load(eng *engine.Engine, store *tenant.Store, path string, logger *slog.Logger) error {
 	start := time.Now()
 	cat, info, err := snapshot.Open(path)
 	if err != nil {
@@ -153,7 +163,7 @@ func load(eng *engine.Engine, store *tenant.Store, path string, logger *log.Logg
 	text, err := index.OpenSnapshot(path, info)
 	switch {
 	case errors.Is(err, index.ErrNoIndex):
-		logger.Printf("%s has no text index (built before format 2): search and q are unavailable; rebuild it with fitctl build", path)
+		logger.Warn("the snapshot has no text index (built before format 2): search and q are unavailable; rebuild it with fitctl build", "snapshot", path)
 	case err != nil:
 		return fmt.Errorf("open the text index: %w", err)
 	default:
@@ -167,28 +177,45 @@ func load(eng *engine.Engine, store *tenant.Store, path string, logger *log.Logg
 		return fmt.Errorf("restore tenants: %w", err)
 	}
 	st := store.Stats()
-	logger.Printf("loaded snapshot %s (%d parts, %d vehicles) in %v; restored %d tenants (journal %d..%d) in %v",
-		info.Version(), info.Counts.Parts, info.Counts.Vehicles, loaded.Round(time.Millisecond),
-		st.Tenants, st.FirstSeq, st.LastSeq, (time.Since(start) - loaded).Round(time.Millisecond))
+	logger.Info("catalog loaded and tenants restored", "version", info.Version(), "parts", info.Counts.Parts,
+		"vehicles", info.Counts.Vehicles, "load_duration", loaded.Round(time.Millisecond), "tenants", st.Tenants,
+		"journal_first", st.FirstSeq, "journal_last", st.LastSeq, "restore_duration", (time.Since(start) - loaded).Round(time.Millisecond))
 	return nil
 }
 
-func shutdown(srv *httpapi.Server, store *tenant.Store, sigs chan os.Signal, drain, stop time.Duration, logger *log.Logger) error {
+// shutdown stops in order: /readyz fails at once, load balancers get drain to notice,
+// then the listener closes and in-flight requests get stop to finish; then the engine
+// and the tenant store (its journal; checkpoints, so the next start replays nothing)
+// close. A second signal exits at once with status 1.
+func shutdown(srv *httpapi.Server, eng *engine.Engine, store *tenant.Store, sigs chan os.Signal, drain, stop time.Duration, logger *slog.Logger) error {
 	go func() {
-		<-sigs
-		logger.Printf("second signal: exiting now")
+		sig := <-sigs
+		logger.Error("second signal: exiting now", "signal", sig.String())
 		os.Exit(1)
 	}()
 	srv.SetDraining()
-	time.Sleep(drain) // load balancers see /readyz fail before the listener closes
+	logger.Info("draining: /readyz answers 503", "drain", drain)
+	time.Sleep(drain)
+	logger.Info("closing the listener; waiting for requests in flight", "deadline", stop)
 	ctx, cancel := context.WithTimeout(context.Background(), stop)
 	defer cancel()
 	if err := srv.App().ShutdownWithContext(ctx); err != nil {
-		logger.Printf("shutdown: %v", err)
+		logger.Error("requests still in flight at the shutdown deadline", "deadline", stop, "error", err)
+	} else {
+		logger.Info("http server stopped")
+	}
+	// Engine.Close is on its way (the snapshot swap): called once it exists.
+	if c, ok := any(eng).(interface{ Close() error }); ok {
+		if err := c.Close(); err != nil {
+			logger.Error("closing the engine", "error", err)
+		} else {
+			logger.Info("engine closed")
+		}
 	}
 	if err := store.Close(); err != nil {
-		return err
+		return fmt.Errorf("close the tenant store: %w", err)
 	}
-	logger.Printf("stopped")
+	logger.Info("tenant store closed")
+	logger.Info("stopped")
 	return nil
 }

@@ -441,3 +441,6 @@ func (e *Engine) Close() error {
 	e.dropPrevious()
 	return nil
 }
+
+// HasPrevious reports whether a previous catalog is kept for Rollback.
+func (e *Engine) HasPrevious() bool { return e.prev.Load() != nil }

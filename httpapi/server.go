@@ -22,6 +22,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/recover"
 
+	"github.com/fitment/fitment/catalogs"
 	"github.com/fitment/fitment/tenant"
 )
 
@@ -31,6 +32,9 @@ type Options struct {
 	Store      *tenant.Store
 	Matcher    PartMatcher // the text index behind q; nil: the one loaded with the catalog (q is refused without one)
 	AdminToken string      // "" disables /api/admin/*
+	// Catalogs swaps and rolls back catalogs for /api/admin/snapshot; nil leaves those
+	// endpoints out.
+	Catalogs *catalogs.Manager
 	// MetricsToken, when set, makes GET /metrics require "Authorization: Bearer <token>";
 	// "" serves it to anyone who can reach the port (like /healthz).
 	MetricsToken string
@@ -251,6 +255,10 @@ func (s *Server) routes() {
 	s.route("/api/admin/tenants", handlers{http.MethodGet: s.listTenants, http.MethodPost: s.createTenant})
 	s.route("/api/admin/tenants/:id", get(s.getTenant))
 	s.route("/api/admin/tenants/:id/keys/rotate", handlers{http.MethodPost: s.rotateKeys})
+	if s.opts.Catalogs != nil {
+		s.route("/api/admin/snapshot", handlers{http.MethodGet: s.snapshotStatus, http.MethodPost: s.swapSnapshot})
+		s.route("/api/admin/snapshot/rollback", handlers{http.MethodPost: s.rollbackSnapshot})
+	}
 
 	app.Use(func(c *fiber.Ctx) error {
 		c.Locals(localUnmatched, true)

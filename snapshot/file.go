@@ -410,6 +410,9 @@ func view(path string, f func(tx *bolt.Tx) error) (Info, error) {
 	if err != nil {
 		return info, err
 	}
+	if st.Size() == 0 {
+		return info, fmt.Errorf("%s: %w: empty file", path, ErrFormat)
+	}
 	db, err := bolt.Open(path, 0o444, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
 		return info, fmt.Errorf("%s: %w: %v", path, ErrFormat, err)
@@ -424,6 +427,12 @@ func view(path string, f func(tx *bolt.Tx) error) (Info, error) {
 			}
 		}()
 		return db.View(func(tx *bolt.Tx) error {
+			// A file cut short (a copy or a download that stopped) still has valid meta
+			// pages, but its mapping ends before its pages do: reading one faults
+			// (SIGBUS), past any recover.
+			if tx.Size() > st.Size() {
+				return fmt.Errorf("%w: truncated: %d bytes, its pages reach %d", ErrFormat, st.Size(), tx.Size())
+			}
 			if err := readMeta(tx, &info); err != nil {
 				return err
 			}

@@ -27,6 +27,9 @@ type config struct {
 	cacheBytes      int64
 	logFormat       string
 	logLevel        string
+	keepPrevious    bool
+	rollbackWindow  time.Duration
+	swapWorkers     int
 
 	fromEnv map[string]string // flag name → the variable that set it
 }
@@ -52,6 +55,9 @@ func parseConfig(args []string, lookupEnv func(string) (string, bool), usageOut 
 	fs.Int64Var(&c.memLimit, "memory-limit", 3712<<20, "soft limit of the Go heap in `bytes` (the GC works harder near it; 0 leaves GOMEMLIMIT or no limit)")
 	fs.StringVar(&c.metricsToken, "metrics-token", "", "require `token` as a bearer token on /metrics (neither this nor $FITMENT_METRICS_TOKEN: /metrics is open)")
 	fs.Int64Var(&c.cacheBytes, "cache-bytes", httpapi.DefaultOptions().CacheBytes, "memory for kept storefront answers, in `bytes`; -1 keeps none (every answer rendered)")
+	fs.BoolVar(&c.keepPrevious, "keep-previous", true, "after a swap, keep the replaced catalog resident and derived for an instant rollback (two catalogs' memory; the memory limit is doubled meanwhile)")
+	fs.DurationVar(&c.rollbackWindow, "rollback-window", time.Hour, "how long --keep-previous keeps the replaced catalog (0: until the next swap); a rollback after it reloads the previous file")
+	fs.IntVar(&c.swapWorkers, "swap-workers", 0, "goroutines deriving tenants during a swap (0: half the cores, leaving the rest to serve)")
 	fs.StringVar(&c.logFormat, "log-format", "text", "log `format` on stderr: text or json")
 	fs.StringVar(&c.logLevel, "log-level", "info", "least `level` logged: debug (one line per request), info, warn or error")
 	fs.Usage = func() {

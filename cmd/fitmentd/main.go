@@ -28,10 +28,9 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/fitment/fitment/catalogs"
 	"github.com/fitment/fitment/engine"
 	"github.com/fitment/fitment/httpapi"
-	"github.com/fitment/fitment/index"
-	"github.com/fitment/fitment/snapshot"
 	"github.com/fitment/fitment/tenant"
 )
 
@@ -107,7 +106,16 @@ func run(cfg *config) error {
 	}
 
 	eng := engine.New()
+	limit := int64(0)
+	if cfg.memLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		limit = cfg.memLimit
+	}
+	cats := catalogs.New(eng, catalogs.Options{Dir: cfg.data, KeepPrevious: cfg.keepPrevious,
+		RollbackWindow: cfg.rollbackWindow, Workers: cfg.swapWorkers, MemoryLimit: limit,
+		Logger: logger.With("component", "catalogs")})
+	defer cats.Close()
 	opts := httpapi.DefaultOptions()
+	opts.Catalogs = cats
 	opts.Engine, opts.Store, opts.AdminToken, opts.Logger = eng, store, token, logger.With("component", "http")
 	opts.MetricsToken = cfg.metricsToken
 	opts.CacheBytes = cfg.cacheBytes
@@ -123,10 +131,14 @@ func run(cfg *config) error {
 	go func() { served <- srv.App().Listener(ln) }()
 
 	loaded := make(chan error, 1)
-	go func() { loaded <- load(eng, store, cfg.snapshot, logger) }()
+	go func() { loaded <- load(eng, cats, store, cfg.snapshot, logger) }()
 
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	// SIGHUP re-reads --snapshot (a rebuild written over it) and swaps it in; on its own
+	// channel, so that a reload during the drain is not taken for a second stop signal.
+	hups := make(chan os.Signal, 1)
+	signal.Notify(hups, syscall.SIGHUP)
 	for {
 		select {
 		case err := <-loaded:
@@ -143,6 +155,17 @@ func run(cfg *config) error {
 				logger.Info("fitment links marked", "duration", time.Since(t).Round(time.Millisecond))
 			}()
 			loaded = nil
+		case <-hups:
+			if loaded != nil {
+				logger.Warn("SIGHUP before the first catalog is loaded: ignored")
+				continue
+			}
+			go func() {
+				logger.Info("SIGHUP: swapping in the snapshot file again", "path", cfg.snapshot)
+				if _, err := cats.Swap(cfg.snapshot); err != nil {
+					logger.Error("SIGHUP swap refused: the current catalog keeps serving", "path", cfg.snapshot, "error", err)
+				}
+			}()
 		case err := <-served:
 			return err
 		case sig := <-sigs:
@@ -152,33 +175,26 @@ func run(cfg *config) error {
 	}
 }
 
-// load reads the snapshot, publishes it and restores every tenant into the engine. The
-// server is not ready before that, so no storefront sees a tenant half restored.
-func load(eng *engine.Engine, store *tenant.Store, path string, logger *slog.Logger) error {
+// load loads the first catalog (the one swapped in before a restart, or --snapshot; see
+// catalogs.Manager.Start) and restores every tenant into the engine. The server is not
+// ready before that, so no storefront sees a tenant half restored.
+func load(eng *engine.Engine, cats *catalogs.Manager, store *tenant.Store, path string, logger *slog.Logger) error {
 	start := time.Now()
-	cat, info, err := snapshot.Open(path)
+	served, err := cats.Start(path)
 	if err != nil {
 		return fmt.Errorf("load snapshot: %w", err)
 	}
-	text, err := index.OpenSnapshot(path, info)
-	switch {
-	case errors.Is(err, index.ErrNoIndex):
-		logger.Warn("the snapshot has no text index (built before format 2): search and q are unavailable; rebuild it with fitctl build", "snapshot", path)
-	case err != nil:
-		return fmt.Errorf("open the text index: %w", err)
-	default:
-		// Read the index's files once, off the cold start: the first searches would
-		// otherwise wait on page faults.
-		go text.Prewarm()
+	if !eng.HasTextIndex() {
+		logger.Warn("the snapshot has no text index (built before format 2): search and q are unavailable; rebuild it with fitctl build", "snapshot", served)
 	}
-	eng.LoadWithText(cat, info.Version(), text)
 	loaded := time.Since(start)
 	if err := store.Attach(eng); err != nil {
 		return fmt.Errorf("restore tenants: %w", err)
 	}
 	st := store.Stats()
-	logger.Info("catalog loaded and tenants restored", "version", info.Version(), "parts", info.Counts.Parts,
-		"vehicles", info.Counts.Vehicles, "load_duration", loaded.Round(time.Millisecond), "tenants", st.Tenants,
+	cur := cats.Status().Current
+	logger.Info("catalog loaded and tenants restored", "version", cur.Version, "path", served, "parts", cur.Counts.Parts,
+		"vehicles", cur.Counts.Vehicles, "load_duration", loaded.Round(time.Millisecond), "tenants", st.Tenants,
 		"journal_first", st.FirstSeq, "journal_last", st.LastSeq, "restore_duration", (time.Since(start) - loaded).Round(time.Millisecond))
 	return nil
 }
@@ -204,13 +220,10 @@ func shutdown(srv *httpapi.Server, eng *engine.Engine, store *tenant.Store, sigs
 	} else {
 		logger.Info("http server stopped")
 	}
-	// Engine.Close is on its way (the snapshot swap): called once it exists.
-	if c, ok := any(eng).(interface{ Close() error }); ok {
-		if err := c.Close(); err != nil {
-			logger.Error("closing the engine", "error", err)
-		} else {
-			logger.Info("engine closed")
-		}
+	if err := eng.Close(); err != nil {
+		logger.Error("closing the engine", "error", err)
+	} else {
+		logger.Info("engine closed")
 	}
 	if err := store.Close(); err != nil {
 		return fmt.Errorf("close the tenant store: %w", err)

@@ -93,6 +93,10 @@ type Status struct {
 	PreviousUntil    *time.Time `json:"previousUntil,omitempty"`
 	Swapping         bool       `json:"swapping"`
 	LastSwap         *Report    `json:"lastSwap"`
+	// Since the server started: swaps and rollbacks done, and refused (bad file, busy).
+	Swaps     int `json:"swaps"`
+	Rollbacks int `json:"rollbacks"`
+	Refused   int `json:"refused"`
 }
 
 // Manager owns the engine's catalog changes. Safe for concurrent use; one swap or
@@ -109,6 +113,7 @@ type Manager struct {
 	until    time.Time
 	timer    *time.Timer
 	last     *Report
+	counts   struct{ swaps, rollbacks, refused int }
 	flag     string // the path the server was started with (state.Flag)
 }
 
@@ -210,6 +215,12 @@ func versionOf(path string) string {
 // Swap loads the snapshot at path beside the serving one and swaps it in (engine.Swap).
 // A bad file is refused (ErrBadSnapshot) and the serving catalog stays.
 func (m *Manager) Swap(path string) (Report, error) {
+	r, err := m.swap(path)
+	m.count(&m.counts.swaps, err)
+	return r, err
+}
+
+func (m *Manager) swap(path string) (Report, error) {
 	if err := m.begin(); err != nil {
 		return Report{}, err
 	}
@@ -244,6 +255,23 @@ func (m *Manager) Swap(path string) (Report, error) {
 // Rollback returns to the previous catalog: at once when it is kept derived, else by
 // loading its file again (it must still be there).
 func (m *Manager) Rollback() (Report, error) {
+	r, err := m.rollback()
+	m.count(&m.counts.rollbacks, err)
+	return r, err
+}
+
+// count counts a swap or rollback done, or refused.
+func (m *Manager) count(done *int, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.counts.refused++
+	} else {
+		*done++
+	}
+}
+
+func (m *Manager) rollback() (Report, error) {
 	if err := m.begin(); err != nil {
 		return Report{}, err
 	}
@@ -355,7 +383,7 @@ func (m *Manager) Status() Status {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	st := Status{Current: m.current, Previous: m.previous, Swapping: m.swapping, LastSwap: m.last,
-		PreviousResident: m.eng.HasPrevious()}
+		PreviousResident: m.eng.HasPrevious(), Swaps: m.counts.swaps, Rollbacks: m.counts.rollbacks, Refused: m.counts.refused}
 	if st.PreviousResident && !m.until.IsZero() {
 		u := m.until
 		st.PreviousUntil = &u

@@ -244,6 +244,9 @@ var (
 	descStreamsAborted = desc("fitment_streams_aborted_total", "Streams ended early because the client went away or stalled.")
 	descStreamLinks    = desc("fitment_stream_links_total", "Fitment link lines written by streams.")
 	descStreamsNow     = desc("fitment_streams_in_flight", "Streams running now.")
+	descSwaps          = desc("fitment_catalog_swaps_total", "Catalog swaps and rollbacks since start, by kind (swap, rollback) and outcome (done, refused: a bad file or one running).", "kind", "outcome")
+	descPrevResident   = desc("fitment_catalog_previous_resident", "1 while the previous catalog is kept resident for an instant rollback (two catalogs' memory).")
+	descLastSwap       = desc("fitment_catalog_last_swap_seconds", "How long the last swap or rollback took, and how long writes waited at its publish.", "phase")
 	descStreamsRefused = desc("fitment_streams_refused_total", "Streams refused with 503 because MaxStreams were running.")
 )
 
@@ -253,7 +256,8 @@ func (sc *stateCollector) Describe(ch chan<- *prometheus.Desc) {
 		descJournalFirst, descJournalLast, descJournalCkpt, descJournalLag,
 		descJournalAppends, descJournalBatches, descJournalSyncs, descJournalBytes,
 		descCacheHits, descCacheMisses, descCacheBytes, descCacheEntries, descCacheMax,
-		descStreams, descStreamsAborted, descStreamLinks, descStreamsNow, descStreamsRefused} {
+		descStreams, descStreamsAborted, descStreamLinks, descStreamsNow, descStreamsRefused,
+		descSwaps, descPrevResident, descLastSwap} {
 		ch <- d
 	}
 }
@@ -288,6 +292,21 @@ func (sc *stateCollector) Collect(ch chan<- prometheus.Metric) {
 		gauge(descCatalogInfo, 1, version)
 		if !at.IsZero() {
 			gauge(descCatalogLoaded, float64(at.UnixNano())/1e9)
+		}
+	}
+
+	if c := s.opts.Catalogs; c != nil {
+		st := c.Status()
+		for _, k := range []struct {
+			kind, outcome string
+			n             int
+		}{{"swap", "done", st.Swaps}, {"rollback", "done", st.Rollbacks}, {"any", "refused", st.Refused}} {
+			ch <- prometheus.MustNewConstMetric(descSwaps, prometheus.CounterValue, float64(k.n), k.kind, k.outcome)
+		}
+		gauge(descPrevResident, b2f(st.PreviousResident))
+		if r := st.LastSwap; r != nil {
+			gauge(descLastSwap, r.TotalMs/1000, "total")
+			gauge(descLastSwap, r.PublishPauseMs/1000, "publish_pause")
 		}
 	}
 

@@ -236,6 +236,13 @@ func TestSwapUnderLoad(t *testing.T) {
 			t.Errorf("POST %s: %d %s (catalog %s); want %s and catalog B serving", c.body, st, body, ver, c.code)
 		}
 	}
+	_, _, body, _ = do("GET", "/metrics", "", "")
+	for _, want := range []string{`fitment_catalog_swaps_total{kind="rollback",outcome="done"} 3`, `fitment_catalog_swaps_total{kind="swap",outcome="done"} 4`,
+		`fitment_catalog_swaps_total{kind="any",outcome="refused"} 2`, "fitment_catalog_previous_resident 1", `fitment_catalog_info{version="` + verB + `"} 1`} {
+		if !bytes.Contains(body, []byte(want)) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
 	if st, _, _, _ := do("GET", "/api/admin/snapshot", keys.Secret, ""); st != 401 {
 		t.Errorf("GET /api/admin/snapshot with a tenant key: %d, want 401", st)
 	}

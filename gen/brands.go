@@ -96,6 +96,27 @@ var inventedHead = []string{"Nord", "Alpi", "Velo", "Torq", "Fjell", "Rally", "T
 var inventedTail = []string{"tek", "parts", "moto", "line", "works", "craft", "flex", "max", "tech",
 	" Racing", " Performance", " Components", " Motorsport", " Offroad", " Industries", " Pro"}
 
+// Top-level categories and countries of origin of the invented brands.
+var (
+	topCats = []string{"Brakes", "Engine", "Drivetrain", "Electrical", "Suspension", "Body",
+		"Controls", "Snowmobile", "Wheels & Tyres", "Accessories", "Exhaust", "Maintenance", "Luggage"}
+	origin = []string{"DE", "IT", "SE", "FI", "FR", "ES", "PL", "CZ", "NL", "GB", "US", "CN", "TW", "JP", "AT"}
+)
+
+// kindsOf lists the kinds whose category is one of cats or below one of them.
+func kindsOf(cats []string) []int {
+	var out []int
+	for ki, k := range kinds {
+		for _, c := range cats {
+			if k.category == c || strings.HasPrefix(k.category, c+" > ") {
+				out = append(out, ki)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // makeBrands returns n brands, biggest first, with Zipf-like part counts summing to parts.
 func makeBrands(n, parts int, rng *rand.Rand) []brand {
 	names := make([]string, 0, n)
@@ -108,9 +129,6 @@ func makeBrands(n, parts int, rng *rand.Rand) []brand {
 		cats = append(cats, r.cats)
 		seen[strings.ToLower(r.name)] = true
 	}
-	topCats := []string{"Brakes", "Engine", "Drivetrain", "Electrical", "Suspension", "Body",
-		"Controls", "Snowmobile", "Wheels & Tyres", "Accessories", "Exhaust", "Maintenance", "Luggage"}
-	origin := []string{"DE", "IT", "SE", "FI", "FR", "ES", "PL", "CZ", "NL", "GB", "US", "CN", "TW", "JP", "AT"}
 	for len(names) < n {
 		name := inventedHead[rng.IntN(len(inventedHead))] + inventedTail[rng.IntN(len(inventedTail))]
 		if seen[strings.ToLower(name)] {
@@ -145,14 +163,7 @@ func makeBrands(n, parts int, rng *rand.Rand) []brand {
 		b.name, b.country = names[i], countries[i]
 		b.parts = max(1, int(float64(parts)*weights[i]/sum))
 		assigned += b.parts
-		for ki, k := range kinds {
-			for _, c := range cats[i] {
-				if k.category == c || strings.HasPrefix(k.category, c+" > ") {
-					b.kinds = append(b.kinds, ki)
-					break
-				}
-			}
-		}
+		b.kinds = kindsOf(cats[i])
 		if len(b.kinds) == 0 {
 			b.kinds = []int{rng.IntN(len(kinds))}
 		}

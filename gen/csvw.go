@@ -24,6 +24,9 @@ type csvFile struct {
 	row       []byte
 	nfield    int
 	rows      int
+	// discard drops the rows ended while it is set: a revision's removed parts are still
+	// generated, so that the random streams of the parts after them stay those of revision 0.
+	discard bool
 }
 
 func createCSV(dir, name string, c Compression) (*csvFile, error) {
@@ -111,6 +114,10 @@ func (c *csvFile) intField(n int) {
 }
 
 func (c *csvFile) endRow() error {
+	if c.discard {
+		c.row, c.nfield = c.row[:0], 0
+		return nil
+	}
 	c.row = append(c.row, '\n')
 	_, err := c.w.Write(c.row)
 	c.row, c.nfield = c.row[:0], 0

@@ -16,6 +16,18 @@ type fitter struct {
 	rows  int
 	ybuf  []byte
 	years []int
+	// outLinks counts the links written; links, which steers the link budget, also counts
+	// those a revision drops, so that the parts after them are those of revision 0.
+	outLinks int
+
+	// Revisions only (rev nil at revision 0): the part being fitted, for the hashes; whether
+	// its rows are dropped (a removed part) or captured for refit.
+	rev      *revisions
+	pid      uint64
+	drop     bool
+	capture  bool
+	captured []capRow
+	ext      []int
 }
 
 func newFitter(u *universe, out *csvFile) *fitter {
@@ -129,12 +141,48 @@ func (f *fitter) row(pn string, m *model, sub string, ys []int, need int, full b
 }
 
 func (f *fitter) emit(pn string, m *model, sub, pos string, qty int, note string) {
+	if f.rev != nil {
+		f.emitRevised(pn, m, sub, pos, qty, note)
+		return
+	}
+	f.write(pn, m, sub, pos, qty, note)
+	f.outLinks += len(f.years)
+}
+
+// write writes one row over the years in f.ybuf.
+func (f *fitter) write(pn string, m *model, sub, pos string, qty int, note string) {
 	o := f.out
 	o.fields(pn, m.make, m.name, sub, string(f.ybuf), pos)
 	o.intField(qty)
 	o.field(note)
 	o.endRow()
 	f.rows++
+}
+
+// emitRevised is emit in a revision: the row is dropped, extended to new model years,
+// captured, or written.
+func (f *fitter) emitRevised(pn string, m *model, sub, pos string, qty int, note string) {
+	if f.drop {
+		return
+	}
+	ys := f.years
+	if m.rev != nil {
+		if ext := f.rev.extension(f.pid, m.idx, m, sub, ys); len(ext) > 0 {
+			f.ext = append(append(f.ext[:0], ys...), ext...)
+			ys = f.ext
+		}
+	}
+	if f.capture {
+		f.captured = append(f.captured, capRow{mi: m.idx, sub: sub, pos: pos, years: slices.Clone(ys), qty: qty, note: note})
+		return
+	}
+	ybuf := f.ybuf
+	if len(ys) != len(f.years) {
+		f.ybuf = appendYears(nil, ys)
+	}
+	f.write(pn, m, sub, pos, qty, note)
+	f.ybuf = ybuf
+	f.outLinks += len(ys)
 }
 
 func opposite(pos string) string {

@@ -18,14 +18,30 @@ var partsHeader = func() []string {
 
 var otherOrigins = []string{"CN", "TW", "IT", "DE", "PL", "CZ", "TH", "IN", "Made in EU"}
 
+// A textEdit is a revision's change to a part's texts: ki is its revision-0 kind, g its
+// global index.
+type textEdit struct {
+	rv *revisions
+	e  *partEdit
+	g  int
+	ki int
+}
+
 // writePart writes one parts.csv row.
-func writePart(o *csvFile, b *brand, bi, k int, pn string, kind *partKind, universal bool, oemMakes []string, rng *rand.Rand, sb *strings.Builder) {
-	variant := kind.variants[rng.IntN(len(kind.variants))]
+//
+// A revision's rename or category change (ed, nil for none) replaces the name and category
+// after the random draws, so the row's other cells stay those of revision 0.
+func writePart(o *csvFile, b *brand, bi, k int, pn string, kind *partKind, universal bool, oemMakes []string, rng *rand.Rand, sb *strings.Builder, ed *textEdit) {
+	vi := rng.IntN(len(kind.variants))
+	tk, variant := kind, kind.variants[vi] // the kind the texts are of
+	if ed != nil {
+		tk, variant = ed.rv.text(ed.e, ed.g, b, ed.ki, vi, universal)
+	}
 	name := func(l int) string {
 		if variant == "" {
-			return kind.names[l]
+			return tk.names[l]
 		}
-		return kind.names[l] + " " + variant
+		return tk.names[l] + " " + variant
 	}
 	descKind := rng.IntN(10) // 0-2: none, 3-6: HTML, 7-9: plain text
 	s1 := rng.IntN(3)
@@ -57,7 +73,7 @@ func writePart(o *csvFile, b *brand, bi, k int, pn string, kind *partKind, unive
 		return sb.String()
 	}
 
-	o.fields(pn, b.name, name(0), kind.category, desc(0))
+	o.fields(pn, b.name, name(0), tk.category, desc(0))
 	// OEM cross-references name the vehicle makes the part fits; the first is the primary.
 	var oem []byte
 	if len(oemMakes) > 0 && rng.IntN(10) < 6 {

@@ -53,9 +53,12 @@ const (
 	CompressZstd Compression = "zst"
 )
 
-// Options are the output settings that do not change the generated content.
+// Options are the output settings, and the revision of the catalog.
 type Options struct {
 	Compress Compression
+	// Revision N > 0 writes the same catalog N weeks later (revision.go): revision N-1's
+	// changes plus a week's more. 0 is the catalog itself.
+	Revision int
 }
 
 // DefaultOptions writes plain CSV.

@@ -15,6 +15,10 @@ type model struct {
 	years           []int // every year with a vehicle: the implicit wildcard vehicles
 	subs            []submodel
 	rows            []vehicleRow
+	idx             int32 // in universe.models
+	// rev holds the model years that a revision adds, by submodel ("" the wildcard); nil for
+	// most models and at revision 0.
+	rev map[string]*newYears
 }
 
 type submodel struct {
@@ -298,6 +302,7 @@ func typicalCC(typ string, rng *rand.Rand) int {
 func (u *universe) index() {
 	seen := map[string]bool{}
 	for mi, m := range u.models {
+		m.idx = int32(mi)
 		if !seen[m.make] {
 			seen[m.make] = true
 			u.makes = append(u.makes, m.make)

@@ -20,6 +20,7 @@ func runGen(args []string) error {
 	seed := fs.Uint64("seed", 1, "random seed; the same profile and seed give byte-identical files")
 	out := fs.String("out", "", "output directory (created if missing)")
 	compress := fs.String("compress", "none", "CSV compression: none, gz or zst")
+	revision := fs.Int("revision", 0, "the catalog N weeks later: parts removed, added, renamed and refitted, new model years, a new brand every third week (0: the catalog itself)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -32,11 +33,11 @@ func runGen(args []string) error {
 		return fmt.Errorf("unknown profile %q (want one of %s)", *profile, strings.Join(gen.ProfileNames(), ", "))
 	}
 	start := time.Now()
-	st, err := gen.Generate(p, *seed, *out, gen.Options{Compress: gen.Compression(*compress)})
+	st, err := gen.Generate(p, *seed, *out, gen.Options{Compress: gen.Compression(*compress), Revision: *revision})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "gen %s seed %d -> %s in %s\n", p.Name, *seed, *out, time.Since(start).Round(time.Millisecond))
+	fmt.Fprintf(os.Stderr, "gen %s seed %d revision %d -> %s in %s\n", p.Name, *seed, *revision, *out, time.Since(start).Round(time.Millisecond))
 	fmt.Fprintf(os.Stderr, "  vehicles: %d rows, %d models, %d makes, %d expanded vehicles\n", st.VehicleRows, st.Models, st.Makes, st.Vehicles)
 	fmt.Fprintf(os.Stderr, "  parts:    %d (%d universal), %d brands\n", st.Parts, st.UniversalParts, st.Brands)
 	fmt.Fprintf(os.Stderr, "  fitments: %d rows, %d links after expansion\n", st.FitmentRows, st.FitmentLinks)

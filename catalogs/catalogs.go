@@ -226,6 +226,12 @@ func (m *Manager) swap(path string) (Report, error) {
 	}
 	defer m.end()
 	start := time.Now()
+	// The previous catalog, still resident: a rollback, without a third catalog in memory.
+	if pv, _, ok := m.eng.Previous(); ok {
+		if info, err := snapshot.ReadInfo(path); err == nil && info.Version() == pv {
+			return m.rollbackLocked()
+		}
+	}
 	o, err := open(path)
 	if err != nil {
 		return Report{}, err
@@ -276,6 +282,11 @@ func (m *Manager) rollback() (Report, error) {
 		return Report{}, err
 	}
 	defer m.end()
+	return m.rollbackLocked()
+}
+
+// rollbackLocked is Rollback once begin has succeeded.
+func (m *Manager) rollbackLocked() (Report, error) {
 	start := time.Now()
 	var er engine.SwapReport
 	var err error

@@ -103,6 +103,11 @@ func TestSwapRollbackAndRestart(t *testing.T) {
 	if back.Version != version(t, w1) || !back.Rollback || back.Derived != 0 {
 		t.Errorf("rollback report %+v: want week 1, nothing derived (it was kept)", back)
 	}
+	// A swap to the file of the resident previous catalog is a rollback: no third catalog.
+	fwd, err := m.Swap(w2)
+	if err != nil || !fwd.Rollback || fwd.Version != version(t, w2) || fwd.Derived != 0 {
+		t.Errorf("swap to the resident previous: %+v, %v; want a rollback to week 2", fwd, err)
+	}
 	if _, err := m.Swap(w3); err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +123,7 @@ func TestSwapRollbackAndRestart(t *testing.T) {
 		t.Errorf("restart: engine at %s", eng2.Version())
 	}
 	r2, err := m2.Rollback()
-	if err != nil || r2.Version != version(t, w1) || eng2.Version() != version(t, w1) {
+	if err != nil || r2.Version != version(t, w2) || eng2.Version() != version(t, w2) {
 		t.Errorf("rollback after a restart: %+v, %v", r2, err)
 	}
 	// A deployment with another --snapshot starts from it.

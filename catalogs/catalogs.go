@@ -136,7 +136,6 @@ type state struct {
 // opened is a snapshot file read and checked, not yet published.
 type opened struct {
 	cat  *snapshot.Catalog
-	info snapshot.Info
 	text *index.Index
 	meta Loaded
 }
@@ -159,7 +158,7 @@ func open(path string) (*opened, error) {
 		go text.Prewarm() // off the swap: the first searches would wait on page faults
 	}
 	abs, _ := filepath.Abs(path)
-	return &opened{cat: cat, info: info, text: text, meta: Loaded{Version: info.Version(), Path: abs, Built: info.Built,
+	return &opened{cat: cat, text: text, meta: Loaded{Version: info.Version(), Path: abs, Built: info.Built,
 		LoadMs: time.Since(start).Milliseconds(), Counts: info.Counts, Text: text != nil}}, nil
 }
 
@@ -226,18 +225,26 @@ func (m *Manager) swap(path string) (Report, error) {
 	}
 	defer m.end()
 	start := time.Now()
-	// The previous catalog, still resident: a rollback, without a third catalog in memory.
-	if pv, _, ok := m.eng.Previous(); ok {
-		if info, err := snapshot.ReadInfo(path); err == nil && info.Version() == pv {
-			return m.rollbackLocked()
-		}
+	// The file's recorded version first (its meta alone, cheap): the served version is
+	// refused before anything is loaded, and the resident previous one is a rollback.
+	info, err := snapshot.ReadInfo(path)
+	switch {
+	case err != nil:
+		return Report{}, fmt.Errorf("%w: %w", ErrBadSnapshot, err)
+	case info.Version() == m.eng.Version():
+		return Report{}, fmt.Errorf("%w: %s (%s)", ErrUnchanged, info.Version(), path)
 	}
+	if pv, _, ok := m.eng.Previous(); ok && info.Version() == pv {
+		return m.rollbackLocked()
+	}
+	// At most two catalogs in memory: the resident previous one goes before the new one is
+	// read; a file whose content then fails its checks leaves the rollback to reload the
+	// previous file.
+	m.eng.DropPrevious()
 	o, err := open(path)
 	if err != nil {
+		m.twoCatalogs(false)
 		return Report{}, err
-	}
-	if o.meta.Version == m.eng.Version() {
-		return Report{}, fmt.Errorf("%w: %s (%s)", ErrUnchanged, o.meta.Version, path)
 	}
 	opening := time.Since(start)
 	m.twoCatalogs(true)
@@ -305,7 +312,8 @@ func (m *Manager) rollbackLocked() (Report, error) {
 			return Report{}, fmt.Errorf("the previous catalog is not resident and its file cannot be loaded: %w", err)
 		}
 		opening = time.Since(start)
-		*prev = o.meta
+		meta := o.meta // a copy: Status reads *prev under mu
+		prev = &meta
 		m.twoCatalogs(true)
 		er, err = m.eng.Swap(o.cat, o.meta.Version, o.text, m.swapOptions())
 		er.Rollback = true

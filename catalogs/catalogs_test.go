@@ -185,4 +185,20 @@ func TestRefuseBadSnapshots(t *testing.T) {
 	if _, err := m.Swap(w2); err != nil {
 		t.Errorf("the good file after the bad ones: %v", err)
 	}
+	// A file refused only once read (the content fails its checksum) dropped the resident
+	// previous catalog (at most two in memory), not the rollback: it reloads the file.
+	w3, err := os.ReadFile(week(t, files, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w3[bytes.Index(w3, []byte{0x28, 0xb5, 0x2f, 0xfd})+12] ^= 0x40
+	if _, err := m.Swap(write("flipped3.snap", w3)); !errors.Is(err, catalogs.ErrBadSnapshot) {
+		t.Fatal(err)
+	}
+	if eng.HasPrevious() {
+		t.Error("the previous catalog is still resident beside the refused file's")
+	}
+	if r, err := m.Rollback(); err != nil || r.Version != version(t, w1) || eng.Version() != version(t, w1) {
+		t.Errorf("rollback after a refused swap: %+v, %v", r, err)
+	}
 }
